@@ -1,0 +1,62 @@
+"""State shared by the parts of :class:`projects_db.Store`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from projects_db.artifacts import ArtifactStore
+from projects_db.engine import WRITE_OPTION
+from projects_db.errors import StoreError
+from projects_db.runners import RunnerLock
+
+
+class StoreBase:
+    """Engine, sessions and paths; the repository mixins build on this."""
+
+    data_dir: Path
+    artifacts: ArtifactStore
+    url: str
+
+    def __init__(self, data_dir: Path, url: str, engine: Engine) -> None:
+        self.data_dir = data_dir
+        self.url = url
+        self.artifacts = ArtifactStore(data_dir)
+        self._engine: Engine | None = engine
+        self._read_sessions = sessionmaker(engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+        self._runner: RunnerLock | None = None
+        self._runner_guard = threading.Lock()
+
+    @property
+    def runners_dir(self) -> Path:
+        return self.data_dir / "runners"
+
+    @property
+    def runner_id(self) -> str | None:
+        """This store's runner id, once :meth:`register_runner` was called."""
+        return self._runner.runner_id if self._runner is not None else None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        self._check_open()
+        with self._read_sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A transaction that commits on success (SQLite: holds the write lock throughout)."""
+        self._check_open()
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def _check_open(self) -> None:
+        if self._engine is None:
+            raise StoreError("The project store is closed — open it again")

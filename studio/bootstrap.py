@@ -1,0 +1,118 @@
+"""Fresh-machine set-up behind the README's two commands (standard library only).
+
+``python3 launch.py``       → make ``.venv`` with the studio installed (once), then start it.
+``python3 launch.py test``  → make ``.venv`` with the test extras and Debian's Chromium (once),
+                              then run the import-layer contracts, ruff and the whole pytest suite.
+Reinstalls only when pyproject.toml changed since the last install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _venv_python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def _in_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def _say(msg: str) -> None:
+    print(f"[affect-studio] {msg}", flush=True)
+
+
+def _run(cmd: list[str], **kw: object) -> None:
+    _say("$ " + " ".join(cmd))
+    subprocess.run(cmd, check=True, cwd=ROOT, **kw)  # type: ignore[call-overload]
+
+
+def ensure_venv(extras: str = "") -> Path:
+    """Create/refresh ``.venv`` with the studio (and ``extras``) installed; return its python."""
+    t0 = time.perf_counter()
+    py = _venv_python()
+    if not py.exists():
+        _say(f"Creating a virtual environment in {VENV} …")
+        _run([sys.executable, "-m", "venv", str(VENV)])
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / f".installed-{extras or 'base'}"
+    # dev ⊇ test ⊇ base: a richer install with the same pyproject satisfies a poorer request
+    wanted = {"": ["base", "test", "dev"], "test": ["test", "dev"]}.get(extras, [extras])
+    stamps = [VENV / f".installed-{w}" for w in wanted]
+    if not any(s.exists() and s.read_text().strip() == digest for s in stamps):
+        _say("Installing the studio's dependencies (first run only; a few minutes) …")
+        _run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        target = f".[{extras}]" if extras else "."
+        _run([str(py), "-m", "pip", "install", "--quiet", "-e", target])
+        stamp.write_text(digest)
+        _say(f"Installed in {time.perf_counter() - t0:.0f} s.")
+    return py
+
+
+def ensure_chromium() -> None:
+    """Debian's Chromium for the browser tests (Playwright's own download fails offline)."""
+    if CHROMIUM.exists():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise SystemExit(
+            "The browser test needs Debian's Chromium at /usr/bin/chromium. Install it with "
+            "`sudo apt-get install chromium`, or run `.venv/bin/python -m pytest -m 'not browser'`."
+        )
+    _say("Installing Debian's chromium for the browser test …")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run(["apt-get", "update", "-qq"], env=env)
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env)
+
+
+def run_tests(extra_args: list[str]) -> int:
+    py = str(ensure_venv("dev"))
+    ensure_chromium()
+    env = {**os.environ, "AFFECT_STUDIO_REQUIRE_BROWSER": "1"}
+    bindir = str(VENV / "bin")
+    t0 = time.perf_counter()
+    checks = [
+        [str(VENV / "bin" / "lint-imports")],
+        [py, "-m", "ruff", "check", "."],
+        [py, "-m", "mypy"],
+    ]
+    for cmd in checks:
+        _say("$ " + " ".join(cmd))
+        if subprocess.run(
+            cmd, cwd=ROOT, env={**env, "PATH": bindir + os.pathsep + env["PATH"]}
+        ).returncode:
+            _say(f"{Path(cmd[0]).name} {' '.join(cmd[1:])} failed.")
+            return 1
+    cmd = [py, "-m", "pytest", *extra_args]
+    _say("$ " + " ".join(cmd))
+    code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    _say(f"Tests finished in {time.perf_counter() - t0:.0f} s (exit {code}).")
+    return code
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["test"]:
+        return run_tests(argv[1:])
+    have_deps = all(
+        importlib.util.find_spec(m) for m in ("gradio", "sqlalchemy", "alembic", "numpy")
+    )
+    if not have_deps or (not _in_venv() and VENV.exists()):
+        # Outside the project venv: make sure it is installed and current, then run inside it.
+        py = ensure_venv()
+        if not _in_venv():
+            os.execv(str(py), [str(py), str(ROOT / "launch.py"), *argv])
+    sys.path.insert(0, str(ROOT))
+    from studio.cli import main as cli_main
+
+    return cli_main(argv)

@@ -1,0 +1,188 @@
+"""Command line: ``python launch.py [serve|projects|generations|backends] …``.
+
+The same services back the UI and every subcommand, so everything a tab does is scriptable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines import registry
+from pipelines.base import PipelineError
+from projects_db import StoreError
+from studio.settings import Services, Settings
+
+EPILOG = """Environment: AFFECT_STUDIO_DATA_DIR, AFFECT_STUDIO_DB_URL, AFFECT_STUDIO_HOST,
+AFFECT_STUDIO_PORT, AFFECT_STUDIO_MODEL_DIR. Flags win over the environment."""
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    sup = argparse.SUPPRESS
+    p.add_argument("--data-dir", type=Path, default=sup, help="data directory (./studio_data)")
+    p.add_argument("--db-url", default=sup, help="SQLAlchemy URL (default: SQLite in data dir)")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="launch.py",
+        description="Affect Studio — emotional media, offline.",
+        parents=[common],
+        epilog=EPILOG,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="start the web UI (the default)")
+    serve.add_argument("--host", default=None, help="interface to bind (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (7860)")
+
+    sub.add_parser("test", help="install the test dependencies and run the whole test suite")
+
+    projects = sub.add_parser("projects", help="list / create / rename / delete projects")
+    psub = projects.add_subparsers(dest="action", metavar="ACTION", required=True)
+    pl = psub.add_parser("list", parents=[common], help="list projects")
+    pl.add_argument("--json", action="store_true")
+    pc = psub.add_parser("create", parents=[common], help="create a project")
+    pc.add_argument("name")
+    pr = psub.add_parser("rename", parents=[common], help="rename a project")
+    pr.add_argument("name")
+    pr.add_argument("new_name")
+    pd = psub.add_parser("delete", parents=[common], help="delete a project")
+    pd.add_argument("name")
+    pd.add_argument("--yes", action="store_true", help="also delete its generations and files")
+
+    gens = sub.add_parser("generations", help="list / show / re-run / delete generations")
+    gsub = gens.add_subparsers(dest="action", metavar="ACTION", required=True)
+    gl = gsub.add_parser("list", parents=[common], help="a project's generations, newest first")
+    gl.add_argument("--project", required=True, help="project name")
+    gl.add_argument("--task", default=None)
+    gl.add_argument("--emotion", default=None)
+    gl.add_argument("--json", action="store_true")
+    gs = gsub.add_parser("show", parents=[common], help="one generation in full")
+    gs.add_argument("id", type=int)
+    gr_ = gsub.add_parser("rerun", parents=[common], help="run a generation again (same seed)")
+    gr_.add_argument("id", type=int)
+    gr_.add_argument("--json", action="store_true")
+    gd = gsub.add_parser("delete", parents=[common], help="delete a generation and its files")
+    gd.add_argument("id", type=int)
+
+    be = sub.add_parser("backends", help="list the registered backends")
+    be.add_argument("--json", action="store_true")
+    return parser
+
+
+def to_jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False))
+
+
+def _project_id(services: Services, name: str) -> int:
+    found = services.store.find_project(name)
+    if found is None:
+        names = ", ".join(p.name for p in services.store.list_projects()) or "(none yet)"
+        raise StoreError(f"No project named {name!r}. Projects: {names}.")
+    return found.id
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "backends":
+        rows = [dataclasses.asdict(b) for b in registry.backends()]
+        if args.json:
+            _print_json(rows)
+        for b in rows if not args.json else []:
+            print(
+                f"{b['task']:<10} {b['name']:<12} {'(default) ' if b['default'] else ''}"
+                f"{b['description']}"
+            )
+        return 0
+    with Services.open(settings) as services:
+        store = services.store
+        if args.command == "projects":
+            if args.action == "list":
+                projects = store.list_projects()
+                if args.json:
+                    _print_json(projects)
+                for p in projects if not args.json else []:
+                    print(f"{p.id:>5}  {p.name}  ({p.generation_count} generations)")
+            elif args.action == "create":
+                print(f"Created project {store.create_project(args.name).name!r}.")
+            elif args.action == "rename":
+                p = store.rename_project(_project_id(services, args.name), args.new_name)
+                print(f"Renamed to {p.name!r}.")
+            elif args.action == "delete":
+                store.delete_project(_project_id(services, args.name), with_generations=args.yes)
+                print(f"Deleted project {args.name!r}.")
+            return 0
+        if args.action == "list":
+            gens = store.list_generations(
+                _project_id(services, args.project), task=args.task, emotion=args.emotion
+            )
+            if args.json:
+                _print_json(gens)
+            for g in gens if not args.json else []:
+                print(
+                    f"{g.id:>6}  {g.task:<9} {g.backend:<10} {g.emotion or '-':<13} "
+                    f"{g.status:<9} {g.created_at:%Y-%m-%d %H:%M}"
+                )
+        elif args.action == "show":
+            _print_json(store.get_generation(args.id))
+        elif args.action == "rerun":
+            info = services.generations.rerun(args.id).wait()
+            if args.json:
+                _print_json(info)
+            else:
+                print(
+                    f"Generation #{info.id}: {info.status}"
+                    + (f" — {info.error}" if info.error else "")
+                )
+            return 0 if info.status == "done" else 1
+        elif args.action == "delete":
+            store.delete_generation(args.id)
+            print(f"Deleted generation #{args.id} and its files.")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(
+            data_dir=getattr(args, "data_dir", None),
+            db_url=getattr(args, "db_url", None),
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+        )
+        if args.command in (None, "serve"):
+            from studio.server import serve
+
+            serve(settings)
+            return 0
+        if args.command == "test":
+            print("Run the tests with: python3 launch.py test", file=sys.stderr)
+            return 2
+        return _run(args, settings)
+    except (StoreError, PipelineError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,170 @@
+"""Library tab logic: projects and generations, with plain handler methods the UI binds to.
+
+The handlers take and return plain values (ids, strings, row lists), so tests call them directly;
+``studio.library_tab`` only lays out the components and wires events to them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines import registry
+from pipelines.base import PipelineError
+from pipelines.emotion import EMOTIONS
+from projects_db import GenerationInfo, ProjectNotEmpty, StoreError
+from studio.settings import Services
+from studio.ui import md_escape
+
+ALL = "All"
+COLUMNS = ["id", "task", "backend", "emotion", "status", "created", "duration"]
+AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg"}
+VIDEO_SUFFIXES = {".mp4", ".webm"}
+
+
+@dataclass(frozen=True)
+class Details:
+    """What the details panel shows for one generation."""
+
+    heading: str
+    request_json: str
+    audio: str | None
+    video: str | None
+    files: list[str]
+    timings: dict[str, Any]
+
+
+class Library:
+    """Handlers for the Library tab. Holds only the shared services, never per-user state."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.store = services.store
+
+    # -- projects -----------------------------------------------------------------------------
+    def project_choices(self) -> list[tuple[str, int]]:
+        return [(f"{p.name} ({p.generation_count})", p.id) for p in self.store.list_projects()]
+
+    def create_project(self, name: str) -> tuple[int, str]:
+        """Create a project; returns its id and a status line. Raises StoreError with advice."""
+        project = self.store.create_project(name or "")
+        return project.id, f"Created project **{md_escape(project.name)}**."
+
+    def rename_project(self, project_id: int | None, new_name: str) -> str:
+        pid = self._need_project(project_id)
+        old = self.store.get_project(pid).name
+        project = self.store.rename_project(pid, new_name or "")
+        return f"Renamed **{md_escape(old)}** to **{md_escape(project.name)}**."
+
+    def delete_project(self, project_id: int | None, confirmed: bool) -> str:
+        pid = self._need_project(project_id)
+        name = self.store.get_project(pid).name
+        try:
+            self.store.delete_project(pid, with_generations=confirmed)
+        except ProjectNotEmpty as exc:
+            raise StoreError(
+                f"{exc} Tick “also delete its generations and files” and press Delete again."
+            ) from exc
+        return f"Deleted project **{md_escape(name)}**."
+
+    # -- generations --------------------------------------------------------------------------
+    @staticmethod
+    def task_filter_choices() -> list[str]:
+        return [ALL, *(t.name for t in registry.tasks())]
+
+    @staticmethod
+    def emotion_filter_choices() -> list[str]:
+        return [ALL, *EMOTIONS]
+
+    def rows(self, project_id: int | None, task: str = ALL, emotion: str = ALL) -> list[list[Any]]:
+        """Table rows, newest first."""
+        if project_id is None:
+            return []
+        gens = self.store.list_generations(
+            int(project_id),
+            task=None if task in (None, ALL) else task,
+            emotion=None if emotion in (None, ALL) else emotion,
+        )
+        return [_row(g) for g in gens]
+
+    def details(self, generation_id: int | None) -> Details | None:
+        if generation_id is None:
+            return None
+        g = self.store.get_generation(int(generation_id))
+        files = [str(self.store.artifact_path(g, name)) for name in sorted(g.artifacts)]
+        audio = next((f for f in files if Path(f).suffix in AUDIO_SUFFIXES), None)
+        video = next((f for f in files if Path(f).suffix in VIDEO_SUFFIXES), None)
+        heading = (
+            f"### Generation #{g.id} · {g.task} · {g.backend} v{g.backend_version} · {g.status}"
+        )
+        if g.parent_id:
+            heading += f"\nRe-run/fork of #{g.parent_id}."
+        if g.error:
+            heading += f"\n\n**{g.status.capitalize()}:** {md_escape(g.error)}"
+        timings: dict[str, Any] = {
+            "created": g.created_at.isoformat(timespec="seconds"),
+            "started": g.started_at.isoformat(timespec="seconds") if g.started_at else None,
+            "finished": g.finished_at.isoformat(timespec="seconds") if g.finished_at else None,
+            "compute_seconds": _round(g.compute_seconds),
+            "media_seconds": _round(g.media_seconds),
+            "real_time_factor": _round(g.rtf),
+            "stages": g.timings,
+        }
+        return Details(
+            heading=heading,
+            request_json=json.dumps(g.request, indent=2, ensure_ascii=False),
+            audio=audio,
+            video=video,
+            files=files,
+            timings=timings,
+        )
+
+    def rerun(self, generation_id: int | None) -> int:
+        gid = self._need_generation(generation_id)
+        return self.services.generations.rerun(gid).generation_id
+
+    def fork(self, generation_id: int | None, edited_json: str) -> int:
+        gid = self._need_generation(generation_id)
+        try:
+            data = json.loads(edited_json or "")
+        except json.JSONDecodeError as exc:
+            raise PipelineError(
+                f"The edited request is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                f"{exc.msg}). Fix it and run the fork again."
+            ) from None
+        return self.services.generations.fork(gid, data).generation_id
+
+    def cancel(self, generation_id: int | None) -> str:
+        gid = self._need_generation(generation_id)
+        if self.services.generations.cancel(gid):
+            return f"Cancelling generation #{gid}…"
+        return f"Generation #{gid} is not running."
+
+    def delete_generation(self, generation_id: int | None) -> str:
+        gid = self._need_generation(generation_id)
+        self.services.generations.cancel(gid)
+        self.store.delete_generation(gid)
+        return f"Deleted generation #{gid} and its files."
+
+    def _need_project(self, project_id: int | None) -> int:
+        if project_id is None:
+            raise StoreError("Choose a project first.")
+        return int(project_id)
+
+    @staticmethod
+    def _need_generation(generation_id: int | None) -> int:
+        if generation_id is None:
+            raise StoreError("Select a generation in the table first.")
+        return int(generation_id)
+
+
+def _row(g: GenerationInfo) -> list[Any]:
+    duration = f"{g.media_seconds:.1f} s" if g.media_seconds else ""
+    created = g.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return [g.id, g.task, g.backend, g.emotion or "", g.status, created, duration]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

@@ -1,0 +1,214 @@
+"""The one path every generation takes, from the CLI or any tab.
+
+``GenerationService.submit`` records a queued generation, runs it on a worker thread (one shared
+queue for heavy jobs), reports progress, honours cancel, stores the artifacts atomically and
+marks the row done / failed / cancelled. Rows left "running" by a crashed studio are failed on
+start-up (``Store.recover_stale``), with their partial files removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines import registry
+from pipelines.base import Backend, Cancelled, CancelToken, LoadSettings, PipelineError, Request
+from projects_db import GenerationInfo, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    """A submitted generation: its id, its cancel flag, its latest progress and its outcome."""
+
+    generation_id: int
+    token: CancelToken = field(default_factory=CancelToken)
+    future: Future[GenerationInfo] = field(default_factory=Future)
+    fraction: float = 0.0
+    stage: str = "queued"
+
+    def progress(self, fraction: float, stage: str) -> None:
+        self.fraction, self.stage = fraction, stage
+
+    def wait(self, timeout: float | None = None) -> GenerationInfo:
+        """Block until the generation is finished (done, failed or cancelled)."""
+        return self.future.result(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self.future.done()
+
+
+class GenerationService:
+    """Runs requests through backends and records everything in the store."""
+
+    def __init__(self, store: Store, *, load_settings: LoadSettings | None = None) -> None:
+        self.store = store
+        self.load_settings = load_settings or LoadSettings()
+        self.runner_id = store.register_runner()
+        self.recovered = store.recover_stale()
+        if self.recovered:
+            log.warning("Marked %d interrupted generation(s) as failed", len(self.recovered))
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generation")
+        self._lock = threading.Lock()
+        self._backends: dict[tuple[str, str], Backend] = {}
+        self._jobs: dict[int, Job] = {}
+
+    # -- submitting -------------------------------------------------------------------------
+    def parse_request(self, task: str, data: Request | Mapping[str, Any]) -> Request:
+        """A validated request of ``task`` from a request object or a JSON-like dict."""
+        req_type = registry.request_type(task)
+        if isinstance(data, req_type):
+            return data
+        if isinstance(data, Request):
+            raise PipelineError(f"A {type(data).__name__} is not a {task} request.")
+        return req_type.from_dict(data)
+
+    def submit(
+        self,
+        project_id: int,
+        task: str,
+        request: Request | Mapping[str, Any],
+        *,
+        backend: str | None = None,
+        parent_id: int | None = None,
+        assets: Mapping[str, int] | None = None,
+    ) -> Job:
+        """Record a queued generation and start it on the worker. Bad input raises at once."""
+        req = self.parse_request(task, request)
+        spec = registry.backend_spec(task, backend)
+        backend_cls = registry.backend_class(task, spec.name)
+        gen = self.store.create_generation(
+            project_id,
+            task=task,
+            backend=spec.name,
+            backend_version=str(backend_cls.version),
+            request=req.to_dict(),
+            seed=req.seed,
+            emotion=req.emotion_label,
+            parent_id=parent_id,
+        )
+        for role, asset_id in (assets or {}).items():
+            self.store.link_asset(gen.id, asset_id, role)
+        job = Job(gen.id)
+        with self._lock:
+            self._jobs[gen.id] = job
+        self._executor.submit(self._execute, job, gen, req)
+        return job
+
+    def run(
+        self, project_id: int, task: str, request: Request | Mapping[str, Any], **kw: Any
+    ) -> GenerationInfo:
+        """Submit and wait — what the CLI does."""
+        return self.submit(project_id, task, request, **kw).wait()
+
+    def rerun(self, generation_id: int) -> Job:
+        """Run a generation's exact request again (same seed → same output) as its child."""
+        gen = self.store.get_generation(generation_id)
+        return self.submit(
+            gen.project_id, gen.task, gen.request, backend=gen.backend, parent_id=gen.id
+        )
+
+    def fork(
+        self, generation_id: int, request: Mapping[str, Any], *, backend: str | None = None
+    ) -> Job:
+        """Run an edited copy of a generation's request as its child."""
+        gen = self.store.get_generation(generation_id)
+        return self.submit(
+            gen.project_id, gen.task, request, backend=backend or gen.backend, parent_id=gen.id
+        )
+
+    def job(self, generation_id: int) -> Job | None:
+        """The live job for a generation submitted by this studio, if any."""
+        with self._lock:
+            return self._jobs.get(generation_id)
+
+    def cancel(self, generation_id: int) -> bool:
+        """Ask a queued or running generation to stop; False if it is not running here."""
+        job = self.job(generation_id)
+        if job is None or job.finished:
+            return False
+        job.token.cancel()
+        return True
+
+    # -- running ----------------------------------------------------------------------------
+    def _backend(self, task: str, name: str) -> tuple[Backend, float]:
+        with self._lock:
+            cached = self._backends.get((task, name))
+        if cached is not None:
+            return cached, 0.0
+        t0 = time.perf_counter()
+        loaded = registry.backend_class(task, name).load(self.load_settings)
+        with self._lock:
+            self._backends.setdefault((task, name), loaded)
+            return self._backends[(task, name)], time.perf_counter() - t0
+
+    def _execute(self, job: Job, gen: GenerationInfo, req: Request) -> None:
+        try:
+            info = self._execute_inner(job, gen, req)
+        except BaseException as exc:  # the future must always resolve
+            log.exception("Generation %d crashed the worker", gen.id)
+            job.future.set_exception(exc)
+        else:
+            job.future.set_result(info)
+        finally:
+            with self._lock:
+                self._jobs.pop(gen.id, None)
+
+    def _execute_inner(self, job: Job, gen: GenerationInfo, req: Request) -> GenerationInfo:
+        store = self.store
+        if job.token.cancelled:
+            return store.mark_finished(gen.id, "cancelled", error="Cancelled before it started.")
+        store.mark_running(gen.id, self.runner_id)
+        job.progress(0.0, "loading backend")
+        t0 = time.perf_counter()
+        try:
+            backend, load_s = self._backend(gen.task, gen.backend)
+            result = backend.run(req, progress=job.progress, cancel=job.token)
+            job.token.raise_if_cancelled()
+            job.progress(1.0, "saving")
+            paths = {
+                name: store.artifacts.write(gen.project_id, gen.id, name, art.suffix, art.write)
+                for name, art in result.artifacts.items()
+            }
+        except Cancelled as exc:
+            return self._fail(gen, "cancelled", str(exc), t0)
+        except (PipelineError, StoreError) as exc:
+            return self._fail(gen, "failed", str(exc), t0)
+        except Exception as exc:
+            log.exception("Generation %d failed unexpectedly", gen.id)
+            message = (
+                f"Internal error ({type(exc).__name__}: {exc}). "
+                "Please report this with the request."
+            )
+            return self._fail(gen, "failed", message, t0)
+        timings = {"load": round(load_s, 4), **result.timings}
+        return store.mark_finished(
+            gen.id,
+            "done",
+            compute_seconds=time.perf_counter() - t0 - load_s,
+            media_seconds=result.media_seconds,
+            artifacts=paths,
+            timings=timings,
+            metadata=result.metadata,
+        )
+
+    def _fail(self, gen: GenerationInfo, status: str, message: str, t0: float) -> GenerationInfo:
+        self.store.artifacts.remove_generation(gen.project_id, gen.id)
+        return self.store.mark_finished(
+            gen.id, status, error=message, compute_seconds=time.perf_counter() - t0
+        )
+
+    def close(self) -> None:
+        """Cancel what is running and stop the worker (the store is closed by its owner)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.token.cancel()
+        self._executor.shutdown(wait=True, cancel_futures=False)

@@ -1,0 +1,126 @@
+"""Start the real studio, drive the Library tab in headless Chromium, take screenshots."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    if not CHROMIUM.exists():
+        if os.environ.get("AFFECT_STUDIO_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is missing: `apt-get install chromium` (launch.py test does it).")
+        pytest.skip("Debian's chromium is not installed")
+    data = tmp_path_factory.mktemp("browser") / "data"
+    port = _free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "launch.py"),
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "ready at" in line:
+            break
+    else:
+        pytest.fail("studio did not start:\n" + "".join(lines))
+    print(f"UI ready {time.perf_counter() - t0:.1f} s after `launch.py serve`")
+    yield f"http://127.0.0.1:{port}", data
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _cli(data: Path, *args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "launch.py"), *args, "--data-dir", str(data)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_create_project_in_library(studio: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data = studio
+    name = "Study *one* <i>x 🎭"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url, wait_until="domcontentloaded")
+        expect(page.get_by_text("Affect Studio").first).to_be_visible(timeout=30_000)
+        box = page.locator("#new-project-name").get_by_role("textbox")
+        box.fill(name)
+        page.locator("#create-project").click()
+        status = page.locator("#library-status")
+        expect(status).to_contain_text("Created project", timeout=30_000)
+        expect(status).to_contain_text("Study *one* <i>x 🎭")  # shown literally, not as HTML
+        picker = page.locator("#project-picker input").first
+        expect(picker).to_have_value(f"{name} (0)", timeout=10_000)
+
+        # A duplicate name is refused with a clear message and the typed name is kept.
+        box.fill(name.upper())
+        page.locator("#create-project").click()
+        expect(status).to_contain_text("already exists", timeout=30_000)
+        expect(status).to_contain_text(name.upper())  # the message shows the name literally
+        expect(box).to_have_value(name.upper())
+        shot = tmp_path / "library.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert shot.stat().st_size > 10_000
+    if keep := os.environ.get("AFFECT_STUDIO_SCREENSHOTS"):
+        shutil.copy(shot, Path(keep) / "library.png")
+
+    # The second process (CLI) sees what the UI created, while the UI still runs.
+    projects = json.loads(_cli(data, "projects", "list", "--json"))
+    assert [p["name"] for p in projects] == [name]
