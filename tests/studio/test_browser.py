@@ -112,7 +112,7 @@ def test_create_project_in_library(studio: tuple[str, Path], tmp_path: Path) -> 
         box.fill(name.upper())
         page.locator("#create-project").click()
         expect(status).to_contain_text("already exists", timeout=30_000)
-        expect(status).to_contain_text(name.upper())  # the message shows the name literally
+        expect(status).to_contain_text(f"named '{name}'")  # shown literally
         expect(box).to_have_value(name.upper())
         shot = tmp_path / "library.png"
         page.screenshot(path=str(shot), full_page=True)

@@ -13,14 +13,20 @@ ROOT = Path(__file__).resolve().parents[2]
 def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "launch.py"), *args, "--data-dir", str(data)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_help_lists_subcommands() -> None:
     out = subprocess.run(
-        [sys.executable, str(ROOT / "launch.py"), "--help"], cwd=ROOT, capture_output=True,
-        text=True, timeout=60,
+        [sys.executable, str(ROOT / "launch.py"), "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0
     for word in ("serve", "projects", "generations", "backends", "test"):

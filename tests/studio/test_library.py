@@ -15,7 +15,9 @@ from studio.settings import Services
 
 
 def _generate(services: Services, pid: int, emotion: str, seed: int = 1) -> int:
-    info = services.generations.run(pid, "tiny", {"text": "la la la", "emotion": emotion, "seed": seed})
+    info = services.generations.run(
+        pid, "tiny", {"text": "la la la", "emotion": emotion, "seed": seed}
+    )
     assert info.status == "done", info.error
     return info.id
 
@@ -31,7 +33,7 @@ def test_projects_create_rename_delete(services: Services) -> None:
         lib.create_project("   ")
     assert "Renamed" in lib.rename_project(pid, "Final cut")
     _generate(services, pid, "happy")
-    with pytest.raises(StoreError, match="confirm|Tick"):
+    with pytest.raises(StoreError, match=r"confirm|Tick"):
         lib.delete_project(pid, confirmed=False)
     assert lib.project_choices() == [("Final cut (1)", pid)], "nothing lost on refusal"
     lib.delete_project(pid, confirmed=True)
