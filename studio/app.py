@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
 from studio import library_tab
+from studio.library import project_choices
 from studio.settings import Services
+from studio.ui import SCRATCH_PROJECT, TabContext, md_escape
 
 TITLE = "Affect Studio"
 
@@ -21,11 +25,24 @@ def theme() -> gr.themes.Base:
 
 def build_app(services: Services) -> gr.Blocks:
     """The whole studio UI, bound to ``services`` (no module-level state, nothing loaded)."""
+    data_dir = md_escape(str(services.settings.data_dir))
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
-        gr.Markdown(
-            f"# {TITLE}\nEmotional media, made offline. Data: `{services.settings.data_dir}`"
-        )
+        with gr.Row(equal_height=True):
+            gr.Markdown(f"# {TITLE}\nEmotional media, made offline · data in {data_dir}")
+            project = gr.Dropdown(
+                label="Project",
+                choices=project_choices(services),
+                value=None,
+                info=f"None chosen: work goes to “{SCRATCH_PROJECT}”.",
+                elem_id="project-picker",
+            )
+        ctx = TabContext(services, project)
         with gr.Tabs():
-            library_tab.build_tab(services)
+            library_tab.build_tab(ctx)
+
+        def reload_projects(pid: int | None) -> Any:
+            return gr.update(choices=project_choices(services), value=pid)
+
+        app.load(reload_projects, project, project)
     app.queue(default_concurrency_limit=4)
     return app

@@ -17,6 +17,7 @@ from typing import Any
 from pipelines import registry
 from pipelines.base import PipelineError
 from projects_db import StoreError
+from studio import commands
 from studio.settings import Services, Settings
 
 EPILOG = """Environment: AFFECT_STUDIO_DATA_DIR, AFFECT_STUDIO_DB_URL, AFFECT_STUDIO_HOST,
@@ -75,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     gd = gsub.add_parser("delete", parents=[common], help="delete a generation and its files")
     gd.add_argument("id", type=int)
 
+    for module in commands.modules():
+        module.add_parser(sub, common)
+
     be = sub.add_parser("backends", help="list the registered backends")
     be.add_argument("--json", action="store_true")
     return parser
@@ -119,6 +123,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     with Services.open(settings) as services:
         store = services.store
+        for module in commands.modules():
+            if args.command == module.__name__.rsplit(".", 1)[-1]:
+                return int(module.run(args, services))
         if args.command == "projects":
             if args.action == "list":
                 projects = store.list_projects()

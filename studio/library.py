@@ -45,7 +45,7 @@ class Library:
 
     # -- projects -----------------------------------------------------------------------------
     def project_choices(self) -> list[tuple[str, int]]:
-        return [(f"{p.name} ({p.generation_count})", p.id) for p in self.store.list_projects()]
+        return project_choices(self.services)
 
     def create_project(self, name: str) -> tuple[int, str]:
         """Create a project; returns its id and a status line. Raises StoreError with advice."""
@@ -158,6 +158,11 @@ class Library:
         if generation_id is None:
             raise StoreError("Select a generation in the table first.")
         return int(generation_id)
+
+
+def project_choices(services: Services) -> list[tuple[str, int]]:
+    """(label, id) pairs for the app-wide project picker."""
+    return [(f"{p.name} ({p.generation_count})", p.id) for p in services.store.list_projects()]
 
 
 def _row(g: GenerationInfo) -> list[Any]:

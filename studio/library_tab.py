@@ -9,23 +9,17 @@ from typing import Any
 import gradio as gr
 
 from studio.library import ALL, COLUMNS, Library
-from studio.settings import Services
-from studio.ui import HEAVY, USER_ERRORS, problem
+from studio.ui import HEAVY, USER_ERRORS, TabContext, problem
 
 
-def build_tab(services: Services) -> None:
+def build_tab(ctx: TabContext) -> None:
+    services = ctx.services
     lib = Library(services)
+    project = ctx.project
 
     with gr.Tab("Library", id="library"):
         status = gr.Markdown(elem_id="library-status")
         with gr.Row(equal_height=True):
-            project = gr.Dropdown(
-                label="Project",
-                choices=lib.project_choices(),
-                value=None,
-                scale=2,
-                elem_id="project-picker",
-            )
             new_name = gr.Textbox(
                 label="New project name",
                 placeholder="e.g. Sad monologue study",

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from pipelines.base import PipelineError
-from projects_db import StoreError
+from projects_db import GenerationInfo, StoreError
+from studio.service import Job
+from studio.settings import Services
 
 HEAVY = "heavy"
 """Concurrency group shared by every heavy job in the studio (one queue)."""
@@ -22,3 +29,43 @@ def md_escape(text: str) -> str:
 def problem(exc: BaseException) -> str:
     """A status line for a user error, shown literally."""
     return f"⚠️ {md_escape(str(exc))}"
+
+
+SCRATCH_PROJECT = "Scratch"
+"""Where generations go when no project is chosen (the UI and the CLI alike)."""
+
+
+def project_or_scratch(services: Services, project_id: int | None) -> int:
+    """The chosen project's id, or the "Scratch" project's (created on first use)."""
+    if project_id is not None:
+        return int(project_id)
+    found = services.store.find_project(SCRATCH_PROJECT)
+    return found.id if found else services.store.create_project(SCRATCH_PROJECT).id
+
+
+def follow(
+    job: Job, progress: Callable[..., Any] | None = None, poll: float = 0.2
+) -> GenerationInfo:
+    """Wait for a job, forwarding its progress to a ``gr.Progress``; returns the final row."""
+    while not job.finished:
+        if progress is not None:
+            progress(job.fraction, desc=job.stage)
+        time.sleep(poll)
+    return job.wait()
+
+
+def outcome(info: GenerationInfo) -> str:
+    """One status line for a finished generation."""
+    if info.status == "done":
+        rtf = f", {info.rtf:.3f}× real time" if info.rtf is not None else ""
+        return f"✅ Generation #{info.id} done in {info.compute_seconds or 0:.2f} s{rtf}."
+    return f"⚠️ Generation #{info.id} {info.status}: {md_escape(info.error or '')}"
+
+
+@dataclass(frozen=True)
+class TabContext:
+    """What every tab's ``build_tab`` receives."""
+
+    services: Services
+    project: Any
+    """The app-level project ``gr.Dropdown``; its value is a project id or None."""
