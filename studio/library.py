@@ -110,7 +110,7 @@ class Library:
             "compute_seconds": _round(g.compute_seconds),
             "media_seconds": _round(g.media_seconds),
             "real_time_factor": _round(g.rtf),
-            "stages": g.timings,
+            "stages": {k: _round(v) for k, v in g.timings.items()},
         }
         return Details(
             heading=heading,

@@ -83,8 +83,11 @@ def _check_writable(path: Path) -> None:
         raise PipelineError(f"Cannot write {path}: folder {parent} does not exist.")
     if path.is_dir():
         raise PipelineError(f"Cannot write {path}: it is a folder — give a file name.")
+    existed = path.exists()
     try:
         with open(path, "ab"):
             pass
     except OSError as exc:
         raise PipelineError(f"Cannot write {path}: {exc.strerror}.") from None
+    if not existed:
+        path.unlink()  # only probing: leave nothing behind if the run fails

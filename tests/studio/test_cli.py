@@ -64,3 +64,10 @@ def test_corrupt_database_is_reported_not_overwritten(tmp_path: Path) -> None:
     out = cli(data, "projects", "list")
     assert out.returncode == 2 and "corrupt" in out.stderr and "Traceback" not in out.stderr
     assert (data / "studio.db").read_bytes() == garbage
+
+
+def test_unwritable_data_dir_is_explained() -> None:
+    # /sys is a read-only file system even for root: the store must say so, not crash.
+    out = cli(Path("/sys/affect-studio-test"), "projects", "list")
+    assert out.returncode == 2 and "not writable" in out.stderr and "--data-dir" in out.stderr
+    assert "Traceback" not in out.stderr
