@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,10 +77,112 @@ def ensure_chromium() -> None:
     _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env)
 
 
+def _pg_bin(name: str) -> str | None:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(found[-1]) if found else None
+
+
+def start_postgres() -> tuple[str, Path] | None:
+    """A throw-away PostgreSQL server for the store's portability tests, or None if impossible.
+
+    Installs Debian's server if missing (root only), starts a private cluster on a Unix socket
+    in a temp dir as the ``postgres`` user, and returns (SQLAlchemy URL, cluster dir).
+    """
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return None
+    try:
+        if _pg_bin("initdb") is None:
+            _say("Installing Debian's postgresql for the store's PostgreSQL tests …")
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            _run(
+                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
+                env=env,
+            )
+        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not initdb or not pg_ctl:
+            return None
+        cluster = Path(tempfile.mkdtemp(prefix="affect-pg-"))
+        shutil.chown(cluster, "postgres")
+        as_pg = ["runuser", "-u", "postgres", "--"]
+        quiet = {"stdout": subprocess.DEVNULL}
+        subprocess.run(
+            [*as_pg, initdb, "-D", str(cluster / "db"), "-A", "trust", "-U", "postgres"],
+            check=True,
+            **quiet,
+        )
+        opts = f"-k {cluster} -c listen_addresses='' -p 5499"
+        subprocess.run(
+            [
+                *as_pg,
+                pg_ctl,
+                "-D",
+                str(cluster / "db"),
+                "-o",
+                opts,
+                "-w",
+                "-l",
+                str(cluster / "log"),
+                "start",
+            ],
+            check=True,
+            **quiet,
+        )
+        subprocess.run(
+            [
+                *as_pg,
+                str(Path(initdb).parent / "createdb"),
+                "-h",
+                str(cluster),
+                "-p",
+                "5499",
+                "studio_test",
+            ],
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        _say(f"PostgreSQL tests will be skipped: could not start a server ({exc}).")
+        return None
+    url = f"postgresql+psycopg://postgres@/studio_test?host={cluster}&port=5499"
+    return url, cluster
+
+
+def stop_postgres(cluster: Path) -> None:
+    pg_ctl = _pg_bin("pg_ctl")
+    if pg_ctl:
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                pg_ctl,
+                "-D",
+                str(cluster / "db"),
+                "-m",
+                "fast",
+                "stop",
+            ],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+    shutil.rmtree(cluster, ignore_errors=True)
+
+
 def run_tests(extra_args: list[str]) -> int:
     py = str(ensure_venv("dev"))
     ensure_chromium()
     env = {**os.environ, "AFFECT_STUDIO_REQUIRE_BROWSER": "1"}
+    pg = start_postgres()
+    if pg:
+        env["STUDIO_TEST_POSTGRES_URL"] = pg[0]
+    try:
+        return _checks_and_pytest(py, env, extra_args)
+    finally:
+        if pg:
+            stop_postgres(pg[1])
+
+
+def _checks_and_pytest(py: str, env: dict[str, str], extra_args: list[str]) -> int:
     bindir = str(VENV / "bin")
     t0 = time.perf_counter()
     checks = [
