@@ -42,11 +42,26 @@ class BackendSpec:
 
 
 TASKS: tuple[TaskSpec, ...] = (
+    TaskSpec("music", "Music", "pipelines.music.request:MusicRequest"),
     TaskSpec("tiny", "Tiny test tone", "pipelines.tiny:TinyRequest", test_only=True),
 )
 """Every task, in UI order."""
 
 BACKENDS: tuple[BackendSpec, ...] = (
+    BackendSpec(
+        "music",
+        "rules",
+        "pipelines.music.rules:RulesBackend",
+        "Attribute-following composer (EmoGen stage 1 targets → seeded multi-track MIDI).",
+        default=True,
+    ),
+    BackendSpec(
+        "music",
+        "tiny",
+        "pipelines.music.tiny:TinyMusicBackend",
+        "A few notes built in code, for tests.",
+        test_only=True,
+    ),
     BackendSpec(
         "tiny",
         "tiny",

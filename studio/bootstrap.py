@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 CHROMIUM = Path("/usr/bin/chromium")
+NO_DEPS = ("tinysoundfont==0.3.7",)
+"""Packages installed with --no-deps (their declared deps can't build and aren't used)."""
 
 
 def _venv_python() -> Path:
@@ -57,6 +59,9 @@ def ensure_venv(extras: str = "") -> Path:
         _run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
         target = f".[{extras}]" if extras else "."
         _run([str(py), "-m", "pip", "install", "--quiet", "-e", target])
+        # tinysoundfont renders MIDI to audio; it declares pyaudio (live playback, which the
+        # studio never uses) and pyaudio has no Linux wheel, so install it without deps.
+        _run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS])
         stamp.write_text(digest)
         _say(f"Installed in {time.perf_counter() - t0:.0f} s.")
     return py
