@@ -99,6 +99,7 @@ def test_create_project_in_library(studio: tuple[str, Path], tmp_path: Path) -> 
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url, wait_until="domcontentloaded")
         expect(page.get_by_text("Affect Studio").first).to_be_visible(timeout=30_000)
+        page.get_by_role("tab", name="Library").click()
         box = page.locator("#new-project-name").get_by_role("textbox")
         box.fill(name)
         page.locator("#create-project").click()
@@ -124,3 +125,25 @@ def test_create_project_in_library(studio: tuple[str, Path], tmp_path: Path) -> 
     # The second process (CLI) sees what the UI created, while the UI still runs.
     projects = json.loads(_cli(data, "projects", "list", "--json"))
     assert [p["name"] for p in projects] == [name]
+
+
+def test_music_tab_generates_and_library_lists_it(studio: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data = studio
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Music").click()
+        page.locator("#music-generate").click()
+        status = page.locator("#music-status")
+        expect(status).to_contain_text("done", timeout=90_000)
+        expect(page.locator("audio").first).to_be_attached(timeout=10_000)
+        shot = tmp_path / "music.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    if keep := os.environ.get("AFFECT_STUDIO_SCREENSHOTS"):
+        shutil.copy(shot, Path(keep) / "music.png")
+    gens = json.loads(_cli(data, "generations", "list", "--project", "Scratch", "--json"))
+    assert [(g["task"], g["status"]) for g in gens] == [("music", "done")]
