@@ -42,12 +42,27 @@ class BackendSpec:
 
 
 TASKS: tuple[TaskSpec, ...] = (
+    TaskSpec("portrait", "Portrait", "pipelines.portrait.request:PortraitRequest"),
     TaskSpec("music", "Music", "pipelines.music.request:MusicRequest"),
     TaskSpec("tiny", "Tiny test tone", "pipelines.tiny:TinyRequest", test_only=True),
 )
 """Every task, in UI order."""
 
 BACKENDS: tuple[BackendSpec, ...] = (
+    BackendSpec(
+        "portrait",
+        "warp",
+        "pipelines.portrait.landmark_warp:WarpBackend",
+        "Landmark-driven 2-D warp animation (dlib 68 points + OpenCV), offline, real time on CPU.",
+        default=True,
+    ),
+    BackendSpec(
+        "portrait",
+        "tiny",
+        "pipelines.portrait.tiny:TinyPortraitBackend",
+        "A drawn cartoon face animated in code, for tests.",
+        test_only=True,
+    ),
     BackendSpec(
         "music",
         "rules",

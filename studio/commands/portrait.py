@@ -1,0 +1,73 @@
+"""``launch.py portrait --image PATH (--audio PATH | --text TEXT) --emotion SPEC -o out.mp4``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from studio.settings import Services
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "portrait",
+        parents=[common],
+        help="make a talking portrait from a photo and speech",
+        description="A talking portrait video (H.264 + AAC MP4) from one photo and speech.",
+    )
+    p.add_argument("--image", type=Path, default=None, help="photo (default: bundled portrait)")
+    speech = p.add_mutually_exclusive_group()
+    speech.add_argument("--audio", type=Path, default=None, help="speech recording to lip-sync")
+    speech.add_argument("--text", default=None, help="text, spoken first by the Voice pipeline")
+    p.add_argument("--emotion", default=None, help="e.g. happy, sad@0.5, happy:0.7+surprised:0.3")
+    p.add_argument("--size", type=int, default=512, help="short side in pixels (512)")
+    p.add_argument("--head-motion", type=float, default=1.0, help="0 still … 2 lively (1)")
+    p.add_argument("--blinks", type=float, default=17.0, help="blinks per minute (17)")
+    p.add_argument("--no-check", action="store_true", help="skip the emotion check (faster)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="where to write the .mp4")
+    p.add_argument("--stills", type=Path, default=None, help="also write the stills grid PNG")
+    from studio.commands import add_common_task_args
+
+    add_common_task_args(p)
+
+
+def run(args: argparse.Namespace, services: Services) -> int:
+    from pipelines import registry
+    from pipelines.base import PipelineError, coerce_emotion
+    from studio.commands import run_task
+    from studio.portrait_tab import PortraitTab
+    from studio.ui import project_or_scratch
+
+    tab = PortraitTab(services)
+    if args.image is not None and not args.image.is_file():
+        raise PipelineError(f"Photo {args.image} does not exist.")
+    image = tab.store_upload(args.image) if args.image else None
+    audio, phonemes, voice_emotion = None, (), None
+    if args.audio is not None:
+        if not args.audio.is_file():
+            raise PipelineError(f"Audio file {args.audio} does not exist.")
+        audio = tab.store_upload(args.audio)
+    elif args.text is not None:
+        if not any(t.name == "voice" for t in registry.tasks()):
+            raise PipelineError("--text needs the Voice pipeline, which is not installed yet; "
+                                "use --audio with a speech recording.")  # fmt: skip
+        found = services.store.find_project(args.project) if args.project else None
+        pid = project_or_scratch(services, found.id if found else None)
+        emotion = coerce_emotion(args.emotion) if args.emotion else None
+        gid = tab.speak(pid, args.text, emotion, args.seed, None)
+        audio, phonemes, voice_emotion = tab.voice_audio(gid)
+    request = {
+        "image": str(image) if image else None,
+        "audio": str(audio) if audio else None,
+        "emotion": args.emotion,
+        "voice_emotion": str(voice_emotion) if voice_emotion else None,
+        "phonemes": [list(p) for p in phonemes],
+        "size": args.size,
+        "head_motion": args.head_motion,
+        "blink_rate": args.blinks,
+        "emotion_check": not args.no_check,
+        "seed": args.seed,
+    }
+    return run_task(services, args, "portrait", request, {"video": args.output,
+                                                          "stills": args.stills})  # fmt: skip

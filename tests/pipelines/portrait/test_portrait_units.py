@@ -1,0 +1,78 @@
+"""Fast unit checks: request validation, audio → mouth, visemes, prosody, the tiny backend."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipelines.base import PipelineError
+from pipelines.emotion import EmotionSpec
+from pipelines.media import TimedUnit
+from pipelines.portrait import audio as portrait_audio
+from pipelines.portrait import mouth
+from pipelines.portrait.request import PortraitRequest, pack_phonemes
+
+
+def test_request_round_trip_with_phonemes_and_paths(tmp_path) -> None:
+    req = PortraitRequest(
+        image=str(tmp_path / "a.png"),
+        phonemes=(TimedUnit("h", 0.0, 0.1), ("ə", 0.1, 0.2)),
+        emotion="happy:0.7+surprised:0.3@0.8",
+        voice_emotion="sad",
+        seed=4,
+    )
+    again = PortraitRequest.from_dict(json.loads(req.to_json()))
+    assert again == req
+    assert again.phonemes == (("h", 0.0, 0.1), ("ə", 0.1, 0.2))
+    assert again.emotion_label == "happy"
+    assert PortraitRequest().emotion_label is None
+
+
+def test_request_errors_are_actionable() -> None:
+    with pytest.raises(PipelineError, match="size must be one of"):
+        PortraitRequest(size=333)
+    with pytest.raises(PipelineError, match="ends"):
+        pack_phonemes([("a", 1.0, 0.5)])
+    with pytest.raises(PipelineError, match="Unknown emotion"):
+        PortraitRequest(emotion="hapy")
+
+
+def test_mouth_opening_follows_loudness(speech_samples) -> None:
+    samples = speech_samples
+    n = 75
+    track = mouth.from_audio(samples, 16000, 25, n)
+    db = mouth.frame_features(samples, 16000, 25, n)[:, 0]
+    r = np.corrcoef(track.opening, np.maximum(db, db.max() - 40))[0, 1]
+    assert r > 0.8
+    assert track.opening.max() <= mouth.MAX_OPEN + 1e-6
+    silent = mouth.from_audio(np.zeros(48000, np.float32), 16000, 25, n)
+    assert not silent.opening.any()
+
+
+def test_visemes_close_for_bilabials_and_open_for_vowels() -> None:
+    assert mouth.viseme("m")[0] == 0.0
+    assert mouth.viseme("ɑː")[0] > 0.8
+    assert mouth.viseme("uw")[2] > 0.8  # rounded
+    audio = mouth.MouthTrack(*(np.ones(25, np.float32) for _ in range(4)))
+    phon = [("m", 0.0, 0.4), ("a", 0.4, 0.8), ("m", 0.8, 1.0)]
+    track = mouth.from_phonemes(phon, audio, 25, 25)
+    assert track.opening[15] > 3 * track.opening[3]
+
+
+def test_prosody_estimate_is_a_mild_label(speech_samples) -> None:
+    spec, facts = portrait_audio.estimate_emotion(speech_samples, 16000)
+    assert isinstance(spec, EmotionSpec) and spec.intensity <= 0.6
+    assert "pitch_median_hz" in facts and 90 < facts["pitch_median_hz"] < 200
+
+
+def test_emotion_falls_back_to_the_voice_then_prosody(speech_wav) -> None:
+    from pipelines.portrait.landmark_warp import choose_emotion
+
+    samples, sr = portrait_audio.load_audio(speech_wav)
+    voiced = PortraitRequest(audio=speech_wav, voice_emotion="sad")
+    assert choose_emotion(voiced, samples, sr, False)[:2] == (EmotionSpec.of("sad"), "voice")
+    assert choose_emotion(PortraitRequest(audio=speech_wav), samples, sr, False)[1] == (
+        "audio prosody"
+    )
