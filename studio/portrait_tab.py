@@ -218,7 +218,9 @@ def build_tab(ctx: TabContext) -> None:
                 )  # fmt: skip
                 audio = gr.Audio(type="filepath", label="Speech recording")
                 voice_gen = gr.Dropdown([], label="Voice generation", allow_custom_value=False)
-                text = gr.Textbox(label="Text", placeholder="Hello! Nice to meet you.")
+                text = gr.Textbox(
+                    label="Text", placeholder="Hello! Nice to meet you.", elem_id="portrait-text"
+                )
             with gr.Column():
                 label = gr.Dropdown(labels, value="neutral", label="Emotion")
                 blend = gr.Dropdown([NONE, *EMOTIONS], value=NONE, label="Blend with")

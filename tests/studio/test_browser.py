@@ -147,3 +147,33 @@ def test_music_tab_generates_and_library_lists_it(studio: tuple[str, Path], tmp_
         shutil.copy(shot, Path(keep) / "music.png")
     gens = json.loads(_cli(data, "generations", "list", "--project", "Scratch", "--json"))
     assert [(g["task"], g["status"]) for g in gens] == [("music", "done")]
+
+
+def test_voice_then_portrait_from_text(studio: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data = studio
+    keep = os.environ.get("AFFECT_STUDIO_SCREENSHOTS")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Voice").click()
+        page.locator("#voice-text").get_by_role("textbox").fill("What a lovely day it is today.")
+        page.locator("#voice-generate").click()
+        expect(page.locator("#voice-status")).to_contain_text("done", timeout=120_000)
+        page.screenshot(path=str(tmp_path / "voice.png"), full_page=True)
+
+        page.get_by_role("tab", name="Portrait").click()
+        page.locator("#portrait-text").get_by_role("textbox").fill("Nice to meet you.")
+        page.locator("#portrait-generate").click()
+        expect(page.locator("#portrait-status")).to_contain_text("done", timeout=180_000)
+        expect(page.locator("video").first).to_be_attached(timeout=10_000)
+        page.screenshot(path=str(tmp_path / "portrait.png"), full_page=True)
+        browser.close()
+    if keep:
+        for name in ("voice.png", "portrait.png"):
+            shutil.copy(tmp_path / name, Path(keep) / name)
+    gens = json.loads(_cli(data, "generations", "list", "--project", "Scratch", "--json"))
+    done = [(g["task"], g["status"]) for g in gens if g["task"] in ("voice", "portrait")]
+    assert done == [("portrait", "done"), ("voice", "done"), ("voice", "done")]
