@@ -39,12 +39,15 @@ class BackendSpec:
     default: bool = False
     """The task's embedded default (offline, CPU, weights from packages)."""
     test_only: bool = False
+    needs_server: bool = False
+    """Talks to a server the user runs (its own tests start one); the contract test skips it."""
 
 
 TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("voice", "Voice", "pipelines.voice.request:VoiceRequest"),
     TaskSpec("portrait", "Portrait", "pipelines.portrait.request:PortraitRequest"),
     TaskSpec("music", "Music", "pipelines.music.request:MusicRequest"),
+    TaskSpec("dialogue", "Dialogue", "pipelines.dialogue.request:DialogueRequest"),
     TaskSpec("tiny", "Tiny test tone", "pipelines.tiny:TinyRequest", test_only=True),
 )
 """Every task, in UI order."""
@@ -84,6 +87,29 @@ BACKENDS: tuple[BackendSpec, ...] = (
         "pipelines.music.rules:RulesBackend",
         "Attribute-following composer (EmoGen stage 1 targets → seeded multi-track MIDI).",
         default=True,
+    ),
+    BackendSpec(
+        "dialogue",
+        "smollm",
+        "pipelines.dialogue.smollm:SmolLMBackend",
+        "Bundled SmolLM2-135M-Instruct (offline, CPU), guided by emotion understanding and a "
+        "personality-driven reply emotion.",
+        default=True,
+    ),
+    BackendSpec(
+        "dialogue",
+        "openai",
+        "pipelines.dialogue.openai_compat:OpenAIBackend",
+        "Any OpenAI-compatible chat server (Ollama, llama.cpp server, vLLM): base URL + model "
+        "+ optional key.",
+        needs_server=True,
+    ),
+    BackendSpec(
+        "dialogue",
+        "tiny",
+        "pipelines.dialogue.tiny:TinyDialogueBackend",
+        "Seeded template replies built in code, for tests.",
+        test_only=True,
     ),
     BackendSpec(
         "music",

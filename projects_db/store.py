@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from projects_db.assets import AssetsMixin
+from projects_db.conversations import ConversationsMixin
 from projects_db.engine import (
     check_sqlite_file,
     file_lock,
@@ -35,7 +36,7 @@ _SUBDIRS = ("assets", "artifacts", "runners")
 _OPEN_LOCK = ".studio-open.lock"
 
 
-class Store(ProjectsMixin, AssetsMixin, GenerationsMixin):
+class Store(ProjectsMixin, AssetsMixin, GenerationsMixin, ConversationsMixin):
     """Projects, input assets, generations and their files in one data directory.
 
     Open it with :meth:`Store.open`; it is safe to share between threads, and several

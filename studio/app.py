@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from studio import library_tab, music_tab, portrait_tab, voice_tab
+from studio import dialogue_tab, library_tab, music_tab, portrait_tab, voice_tab
 from studio.library import project_choices
 from studio.settings import Services
 from studio.ui import SCRATCH_PROJECT, TabContext, md_escape
@@ -41,6 +41,7 @@ def build_app(services: Services) -> gr.Blocks:
             voice_tab.build_tab(ctx)
             portrait_tab.build_tab(ctx)
             music_tab.build_tab(ctx)
+            dialogue_tab.build_tab(ctx)
             library_tab.build_tab(ctx)
 
         def reload_projects(pid: int | None) -> Any:

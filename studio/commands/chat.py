@@ -1,0 +1,86 @@
+"""``launch.py chat``: one turn with the empathetic dialogue partner, recorded in a conversation.
+
+Example: ``python launch.py chat --message "I failed my exam" --json`` starts a conversation
+(in the project given by --project, else "Scratch") and prints the reply with its analysis;
+``--conversation ID`` goes on with an earlier one (the ID is printed each time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.commands import add_common_task_args
+from studio.dialogue import Dialogue, persona_from, turn_panel
+from studio.settings import Services
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "chat",
+        parents=[common],
+        help="one turn with the empathetic dialogue partner (reply + emotion analysis)",
+        description="Say something; get an empathetic reply with its emotion analysis.",
+    )
+    add_common_task_args(p)
+    p.add_argument("--message", "--text", dest="message", required=True, help="what you say")
+    p.add_argument("--conversation", type=int, default=None, help="go on with conversation ID")
+    p.add_argument(
+        "--persona", type=Path, default=None, help="JSON file: name, style, Big-Five traits 0-1"
+    )
+    p.add_argument("--server-url", default="", help="openai backend: base URL (…/v1)")
+    p.add_argument("--server-model", default="", help="openai backend: model name")
+    p.add_argument("--max-tokens", type=int, default=160, help="reply length budget (160)")
+
+
+def _persona(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return persona_from(None)
+    try:
+        data = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"Cannot read the persona file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"The persona file {path} must hold a JSON object.")
+    return persona_from(data)
+
+
+def run(args: argparse.Namespace, services: Services) -> int:
+    dialogue = Dialogue(services)
+    if args.conversation is None:
+        project = None
+        if args.project:
+            found = services.store.find_project(args.project)
+            project = found.id if found else services.store.create_project(args.project).id
+        conv = dialogue.start(project, _persona(args.persona), args.backend)
+    else:
+        conv = services.store.get_conversation(args.conversation)
+        if args.persona is not None or args.backend:
+            conv = services.store.update_conversation(
+                conv.id,
+                persona=_persona(args.persona) if args.persona is not None else None,
+                backend=args.backend or None,
+            )
+    server = {"url": args.server_url, "model": args.server_model}
+    final = None
+    for update in dialogue.send(
+        conv.id, args.message, seed=args.seed, server=server, max_new_tokens=args.max_tokens
+    ):
+        final = update
+    assert final is not None and final.turn is not None
+    turn = final.turn
+    if args.json:
+        data = {
+            "conversation_id": conv.id,
+            **dialogue.store.export_conversation(conv.id)["turns"][-1],
+        }
+        data["generation"] = final.generation.metadata if final.generation else {}
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(turn.reply)
+        print(f"\n(conversation #{conv.id}, turn {turn.idx + 1})", file=sys.stderr)
+        print(turn_panel(turn).replace("**", ""), file=sys.stderr)
+    return 0

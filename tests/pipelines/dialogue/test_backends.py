@@ -1,0 +1,96 @@
+"""Contract checks on the dialogue backends, built directly, on the real bundled model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipelines.base import Cancelled, CancelToken, PipelineError, Result
+from pipelines.dialogue.request import STREAM_STAGE, DialogueRequest
+from pipelines.dialogue.rubric import CRITERIA
+from pipelines.dialogue.smollm import SmolLMBackend
+from pipelines.dialogue.tiny import TinyDialogueBackend
+from pipelines.media import Artifact
+
+
+@pytest.fixture(params=["smollm", "tiny"])
+def backend(request: pytest.FixtureRequest) -> SmolLMBackend | TinyDialogueBackend:
+    return request.getfixturevalue(request.param)
+
+
+def test_contract(backend: SmolLMBackend | TinyDialogueBackend, tmp_path) -> None:
+    seen: list[float] = []
+    result = backend.run(DialogueRequest.example(seed=1), progress=lambda f, _s: seen.append(f))
+    assert isinstance(result, Result) and result.artifacts and result.media_seconds > 0
+    for name, art in result.artifacts.items():
+        assert isinstance(art, Artifact)
+        art.write(tmp_path / f"{name}{art.suffix}")
+        assert (tmp_path / f"{name}{art.suffix}").stat().st_size > 0
+    json.dumps(result.metadata)
+    assert seen and seen == sorted(seen) and all(0 <= f <= 1 for f in seen)
+
+    def prints(seed: int) -> dict[str, str]:
+        res = backend.run(DialogueRequest.example(seed=seed))
+        return {k: a.fingerprint() for k, a in res.artifacts.items()}
+
+    assert prints(7) == prints(7)
+    assert prints(7) != prints(8)
+
+    token = CancelToken()
+    calls: list[float] = []
+
+    def cancel_at_once(fraction: float, _stage: str) -> None:
+        calls.append(fraction)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        backend.run(DialogueRequest.example(), progress=cancel_at_once, cancel=token)
+    assert len(calls) == 1
+
+
+def test_bad_requests() -> None:
+    base = DialogueRequest.example().to_dict()
+    for changes in DialogueRequest.bad_examples():
+        with pytest.raises(PipelineError) as info:
+            DialogueRequest.from_dict({**base, **changes})
+        assert len(str(info.value)) > 10
+    again = DialogueRequest.from_dict(json.loads(DialogueRequest.example(seed=5).to_json()))
+    assert again == DialogueRequest.example(seed=5)
+    keyed = DialogueRequest(message="hi", api_key="sk-secret")
+    assert "sk-secret" not in keyed.to_json() and "sk-secret" not in repr(keyed)
+
+
+def test_real_generation_streams_and_is_analysed(smollm: SmolLMBackend) -> None:
+    stages: list[str] = []
+    req = DialogueRequest(
+        message="My dog died yesterday and I can't stop crying.", max_new_tokens=96
+    )
+    result = smollm.run(req, progress=lambda _f, s: stages.append(s))
+    assert result.reply.strip()
+    streamed = [s for s in stages if s.startswith(STREAM_STAGE)]
+    assert len(streamed) > 5 and streamed[-1].startswith(STREAM_STAGE + "<understanding>")
+    turn = result.turn
+    assert turn["understanding"]["label"] == "sad"
+    assert set(CRITERIA) <= set(turn["rubric"]) and 0 <= turn["rubric"]["total"] <= 1
+    planned = turn["plan"]["ed_label"]
+    assert f"Reply with a {planned} tone" in turn["system_prompt"]  # HEF guidance + the plan
+    assert "dog" in turn["system_prompt"] or "died" in turn["system_prompt"]  # cause words
+    assert len(turn["structure"]["found"]) == 4  # the scaffold keeps the structure
+    assert result.metadata["tokens_per_second"] > 0 and result.timings["first_token"] > 0
+
+
+def test_planned_emotion_reaches_prompt_and_rubric(tiny: TinyDialogueBackend) -> None:
+    result = tiny.run(DialogueRequest(message="I'm terrified of the exam tomorrow."))
+    planned = result.turn["plan"]["ed_label"]
+    assert result.turn["structure"]["emotion"] == planned  # the tiny model echoes the prompt's
+    assert result.turn["rubric"]["emotion"] >= 0.6
+
+
+def test_long_and_foreign_messages_are_explained(tiny: TinyDialogueBackend) -> None:
+    long = tiny.run(DialogueRequest(message="I feel sad. " * 5000))
+    assert any("characters" in n for n in long.turn["notes"])
+    foreign = tiny.run(
+        DialogueRequest(message="Je suis très triste aujourd'hui, mon chat est mort.")
+    )
+    assert any("English only" in n for n in foreign.turn["notes"])
