@@ -115,9 +115,10 @@ class Dialogue:
             emotion_prompt=bool(p["emotion_prompt"]),
             max_new_tokens=max_new_tokens,
             seed=seed,
-            server_url=server.get("url", ""),
-            server_model=server.get("model", ""),
-            api_key=server.get("key", ""),
+            # Textboxes in a closed accordion arrive as None from the browser.
+            server_url=(server.get("url") or "").strip(),
+            server_model=(server.get("model") or "").strip(),
+            api_key=server.get("key") or "",
             **{t: float(p[t]) for t in TRAITS},
         )
 

@@ -177,3 +177,26 @@ def test_voice_then_portrait_from_text(studio: tuple[str, Path], tmp_path: Path)
     gens = json.loads(_cli(data, "generations", "list", "--project", "Scratch", "--json"))
     done = [(g["task"], g["status"]) for g in gens if g["task"] in ("voice", "portrait")]
     assert done == [("portrait", "done"), ("voice", "done"), ("voice", "done")]
+
+
+def test_dialogue_turn_with_crisis_help(studio: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = studio
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Dialogue").click()
+        box = page.locator("#dialogue-message").get_by_role("textbox")
+        box.fill("I feel so hopeless, I want to end my life.")
+        page.locator("#dialogue-send").click()
+        panel = page.locator("#dialogue-panel")
+        expect(panel).to_contain_text("Detected", timeout=120_000)
+        chat = page.locator("#dialogue-chat")
+        # Crisis language always gets a pointer to human help, whatever the model wrote.
+        expect(chat).to_contain_text("crisis line", timeout=30_000)
+        page.screenshot(path=str(tmp_path / "dialogue.png"), full_page=True)
+        browser.close()
+    if keep := os.environ.get("AFFECT_STUDIO_SCREENSHOTS"):
+        shutil.copy(tmp_path / "dialogue.png", Path(keep) / "dialogue.png")
