@@ -39,8 +39,9 @@ class BackendSpec:
     default: bool = False
     """The task's embedded default (offline, CPU, weights from packages)."""
     test_only: bool = False
-    needs_server: bool = False
-    """Talks to a server the user runs (its own tests start one); the contract test skips it."""
+    needs_setup: bool = False
+    """Needs something the user provides (a server, a checkpoint and its environment); its own
+    tests provide one and run the contract checks, so the generic contract test skips it."""
 
 
 TASKS: tuple[TaskSpec, ...] = (
@@ -59,6 +60,14 @@ BACKENDS: tuple[BackendSpec, ...] = (
         "pipelines.voice.piper:PiperBackend",
         "Neural Piper voice (offline, CPU) with emotion prosody and phoneme-level accents.",
         default=True,
+    ),
+    BackendSpec(
+        "voice",
+        "parler",
+        "pipelines.voice.parler:ParlerBackend",
+        "Parler-TTS from a local checkpoint, in its own environment "
+        "(python launch.py backends install parler).",
+        needs_setup=True,
     ),
     BackendSpec(
         "voice",
@@ -102,7 +111,7 @@ BACKENDS: tuple[BackendSpec, ...] = (
         "pipelines.dialogue.openai_compat:OpenAIBackend",
         "Any OpenAI-compatible chat server (Ollama, llama.cpp server, vLLM): base URL + model "
         "+ optional key.",
-        needs_server=True,
+        needs_setup=True,
     ),
     BackendSpec(
         "dialogue",

@@ -29,6 +29,9 @@ def _common() -> argparse.ArgumentParser:
     sup = argparse.SUPPRESS
     p.add_argument("--data-dir", type=Path, default=sup, help="data directory (./studio_data)")
     p.add_argument("--db-url", default=sup, help="SQLAlchemy URL (default: SQLite in data dir)")
+    p.add_argument(
+        "--model-dir", type=Path, default=sup, help="local checkpoints (bigger backends)"
+    )
     return p
 
 
@@ -79,8 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     for module in commands.modules():
         module.add_parser(sub, common)
 
-    be = sub.add_parser("backends", help="list the registered backends")
+    be = sub.add_parser("backends", help="list the backends, or install one's environment")
     be.add_argument("--json", action="store_true")
+    bsub = be.add_subparsers(dest="action", metavar="ACTION")
+    bl = bsub.add_parser("list", help="list the backends (the default)")
+    bl.add_argument("--json", action="store_true")
+    bi = bsub.add_parser("install", help="build the isolated environment of a backend (parler)")
+    bi.add_argument("backend", choices=("parler",))
     return parser
 
 
@@ -111,6 +119,10 @@ def _project_id(services: Services, name: str) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "backends" and getattr(args, "action", None) == "install":
+        from studio.commands.backends_install import install_parler
+
+        return install_parler(print)
     if args.command == "backends":
         rows = [dataclasses.asdict(b) for b in registry.backends()]
         if args.json:
@@ -178,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(
             data_dir=getattr(args, "data_dir", None),
             db_url=getattr(args, "db_url", None),
+            model_dir=getattr(args, "model_dir", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
         )
