@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -82,6 +83,18 @@ def _patched_model(path: Path) -> bytes:
     return bytes(model.SerializeToString())
 
 
+@dataclass(frozen=True)
+class _Raw:
+    """One sentence as the network spoke it, before prosody."""
+
+    sentence: str
+    index: int
+    phonemes: Any
+    audio: np.ndarray
+    per_char: list[int]
+    lead: int
+
+
 class PiperBackend:
     """Piper (VITS) voice + WORLD prosody + espeak-ng accents; see the module docstring."""
 
@@ -148,16 +161,31 @@ class PiperBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> Iterator[Chunk]:
-        """One chunk per sentence, as soon as it is ready (long text: first audio early)."""
+        """One chunk per sentence, as soon as it is ready (long text: first audio early).
+
+        Two stages overlap on the two cores: while WORLD reshapes sentence i, the network
+        already synthesises sentence i+1 (onnxruntime releases the GIL). Each sentence has its
+        own seeded noise, so the output does not depend on the timing.
+        """
         p = p or plan(request)
         clean, _ = text.normalise(request.text)
         sentences = text.split_sentences(clean)
         acc = accent(p.accent)
-        for i, sentence in enumerate(sentences):
-            check(cancel, progress, 0.85 * i / len(sentences), f"sentence {i + 1}/{len(sentences)}")
-            yield self._sentence(sentence, i, acc, p, request.seed)
+        n = len(sentences)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper") as pool:
+            ahead: Future[_Raw] | None = None
+            for i, sentence in enumerate(sentences):
+                check(cancel, progress, 0.85 * i / n, f"sentence {i + 1}/{n}")
+                raw = ahead.result() if ahead else self._network(sentence, i, acc, p, request.seed)
+                ahead = None
+                if i + 1 < n:
+                    ahead = pool.submit(
+                        self._network, sentences[i + 1], i + 1, acc, p, request.seed
+                    )
+                yield self._shape(raw, p, request.seed)
 
-    def _sentence(self, sentence: str, index: int, acc: Any, p: Plan, seed: int) -> Chunk:
+    def _network(self, sentence: str, index: int, acc: Any, p: Plan, seed: int) -> _Raw:
+        """Stage 1: phonemes → the network's audio and per-phoneme durations."""
         v = self._voice
         ph = codeswitch.phonemize_sentence(sentence, acc)
         ids = [*v.id_map["^"], *v.id_map["_"]]
@@ -191,11 +219,17 @@ class PiperBackend:
         audio = np.asarray(audio, dtype=np.float32).reshape(-1) * 10 ** (LEVEL_DB / 20)
         per_char = [int(samples[a:b].sum()) for a, b in spans]
         lead = int(samples[:2].sum())
+        return _Raw(sentence, index, ph, audio, per_char, lead)
+
+    def _shape(self, raw: _Raw, p: Plan, seed: int) -> Chunk:
+        """Stage 2: WORLD prosody and pause timing on one sentence."""
+        v = self._voice
+        ph, per_char, lead, index = raw.phonemes, raw.per_char, raw.lead, raw.index
         # Every emotion, neutral included, goes through WORLD: one voice quality for all of
         # them, and measured differences are the prosody's, not the vocoder's.
-        mask = prosody.voiced_frames(ph.phonemes, per_char, lead, v.sample_rate, len(audio))
+        mask = prosody.voiced_frames(ph.phonemes, per_char, lead, v.sample_rate, len(raw.audio))
         audio = prosody.apply_world(
-            audio, v.sample_rate, p.prosody, rng(seed, "f0", index), voiced_mask=mask
+            raw.audio, v.sample_rate, p.prosody, rng(seed, "f0", index), voiced_mask=mask
         )
         audio, per_char = retime_pauses(audio, per_char, lead, ph.phonemes, p.prosody.pause)
-        return Chunk(sentence, audio, ph, per_char, lead)
+        return Chunk(raw.sentence, audio, ph, per_char, lead)
