@@ -71,6 +71,18 @@ def check(
         progress(min(1.0, max(0.0, fraction)), stage)
 
 
+R = TypeVar("R", bound="Request")
+
+
+def expect_request(request: object, request_type: type[R], backend: str) -> R:
+    """``request`` if it is a ``request_type``, else a PipelineError naming the backend."""
+    if not isinstance(request, request_type):
+        raise PipelineError(
+            f"The {backend} backend takes a {request_type.__name__}, got {type(request).__name__}."
+        )
+    return request
+
+
 def validate_seed(seed: object) -> int:
     """Return ``seed`` as an int in [0, 2**32-1] or raise ``PipelineError``."""
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
@@ -235,9 +247,6 @@ class LoadSettings:
     """CPU threads for inference; 0 = the library's default."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """Backend-specific options."""
-
-
-R = TypeVar("R", bound=Request)
 
 
 @runtime_checkable

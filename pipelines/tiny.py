@@ -23,6 +23,7 @@ from pipelines.base import (
     Result,
     check,
     coerce_emotion,
+    expect_request,
     require,
     require_number,
     rng,
@@ -94,10 +95,7 @@ class TinyBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> Result:
-        if not isinstance(request, TinyRequest):
-            raise PipelineError(
-                f"The tiny backend takes a TinyRequest, got {type(request).__name__}."
-            )
+        expect_request(request, TinyRequest, "tiny")
         t0 = time.perf_counter()
         v, a, _ = request.emotion.vad()
         gen = rng(request.seed, "tiny")

@@ -17,7 +17,14 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Self
 
-from pipelines.base import CancelToken, LoadSettings, PipelineError, ProgressFn, Request
+from pipelines.base import (
+    CancelToken,
+    LoadSettings,
+    PipelineError,
+    ProgressFn,
+    Request,
+    expect_request,
+)
 from pipelines.dialogue.core import GenOutput, TextFn, run_turn
 from pipelines.dialogue.prompt import Prompt
 from pipelines.dialogue.request import DialogueRequest, DialogueResult
@@ -143,8 +150,7 @@ class OpenAIBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> DialogueResult:
-        if not isinstance(request, DialogueRequest):
-            raise PipelineError(f"The openai backend takes a DialogueRequest, got {request!r}.")
+        expect_request(request, DialogueRequest, "openai")
         return run_turn(request, self.reader, self.generate, progress=progress, cancel=cancel)
 
 

@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar, Self
 
-from pipelines.base import CancelToken, LoadSettings, PipelineError, ProgressFn, Request
+from pipelines.base import (
+    CancelToken,
+    LoadSettings,
+    PipelineError,
+    ProgressFn,
+    Request,
+    expect_request,
+)
 from pipelines.dialogue.core import GenOutput, TextFn, run_turn
 from pipelines.dialogue.llama_numpy import LlamaModel, Stage
 from pipelines.dialogue.prompt import Prompt
@@ -143,8 +150,7 @@ class SmolLMBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> DialogueResult:
-        if not isinstance(request, DialogueRequest):
-            raise PipelineError(f"The smollm backend takes a DialogueRequest, got {request!r}.")
+        expect_request(request, DialogueRequest, "smollm")
         return run_turn(
             request,
             self.reader,

@@ -6,7 +6,14 @@ from __future__ import annotations
 import time
 from typing import ClassVar, Self
 
-from pipelines.base import CancelToken, LoadSettings, PipelineError, ProgressFn, Request, rng
+from pipelines.base import (
+    CancelToken,
+    LoadSettings,
+    ProgressFn,
+    Request,
+    expect_request,
+    rng,
+)
 from pipelines.dialogue.core import GenOutput, TextFn, run_turn
 from pipelines.dialogue.prompt import Prompt
 from pipelines.dialogue.request import DialogueRequest, DialogueResult
@@ -64,6 +71,5 @@ class TinyDialogueBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> DialogueResult:
-        if not isinstance(request, DialogueRequest):
-            raise PipelineError(f"The tiny backend takes a DialogueRequest, got {request!r}.")
+        expect_request(request, DialogueRequest, "tiny")
         return run_turn(request, self.reader, self.generate, progress=progress, cancel=cancel)

@@ -22,6 +22,7 @@ from pipelines.base import (
     Request,
     Result,
     check,
+    expect_request,
 )
 from pipelines.media import FileArtifact, MidiScore
 from pipelines.music import measure
@@ -110,8 +111,7 @@ class RulesBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> Result:
-        if not isinstance(request, MusicRequest):
-            raise PipelineError(f"The music backend takes a MusicRequest, got {type(request)}.")
+        expect_request(request, MusicRequest, "music")
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         check(cancel, progress, 0.0, "attribute targets")

@@ -12,11 +12,11 @@ import numpy as np
 from pipelines.base import (
     CancelToken,
     LoadSettings,
-    PipelineError,
     ProgressFn,
     Request,
     Result,
     check,
+    expect_request,
     rng,
 )
 from pipelines.media import AudioClip, MidiScore
@@ -41,8 +41,7 @@ class TinyMusicBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> Result:
-        if not isinstance(request, MusicRequest):
-            raise PipelineError(f"The tiny music backend takes a MusicRequest, got {request!r}.")
+        expect_request(request, MusicRequest, "tiny music")
         import pretty_midi
 
         t0 = time.perf_counter()

@@ -18,10 +18,10 @@ import numpy as np
 from pipelines.base import (
     CancelToken,
     LoadSettings,
-    PipelineError,
     ProgressFn,
     Request,
     check,
+    expect_request,
 )
 from pipelines.emotion import EmotionSpec
 from pipelines.media import FileArtifact, VideoClip
@@ -185,10 +185,7 @@ class WarpBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> PortraitResult:
-        if not isinstance(request, PortraitRequest):
-            raise PipelineError(
-                f"The warp backend takes a PortraitRequest, got {type(request).__name__}."
-            )
+        expect_request(request, PortraitRequest, "warp")
         t0 = time.perf_counter()
         notes: list[str] = []
         check(cancel, progress, 0.0, "reading the photo")

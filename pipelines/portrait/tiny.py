@@ -8,7 +8,14 @@ from typing import ClassVar, Self
 
 import numpy as np
 
-from pipelines.base import CancelToken, LoadSettings, PipelineError, ProgressFn, Request, check
+from pipelines.base import (
+    CancelToken,
+    LoadSettings,
+    ProgressFn,
+    Request,
+    check,
+    expect_request,
+)
 from pipelines.media import FileArtifact
 from pipelines.portrait import animate
 from pipelines.portrait.landmark_warp import choose_emotion, plan_clip, prepare_audio, render_video
@@ -78,10 +85,7 @@ class TinyPortraitBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> PortraitResult:
-        if not isinstance(request, PortraitRequest):
-            raise PipelineError(
-                f"The tiny portrait backend takes a PortraitRequest, got {type(request).__name__}."
-            )
+        expect_request(request, PortraitRequest, "tiny portrait")
         t0 = time.perf_counter()
         notes: list[str] = ["The tiny backend draws a cartoon face and ignores the photo."]
         check(cancel, progress, 0.0, "drawing the face")

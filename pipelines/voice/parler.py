@@ -33,7 +33,15 @@ from typing import IO, Any, ClassVar, Self
 
 import numpy as np
 
-from pipelines.base import CancelToken, LoadSettings, PipelineError, ProgressFn, Request, check
+from pipelines.base import (
+    CancelToken,
+    LoadSettings,
+    PipelineError,
+    ProgressFn,
+    Request,
+    check,
+    expect_request,
+)
 from pipelines.base import rng as seeded
 from pipelines.voice import codeswitch, text
 from pipelines.voice.accents import accent
@@ -260,8 +268,7 @@ class ParlerBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> VoiceResult:
-        if not isinstance(request, VoiceRequest):
-            raise PipelineError(f"The voice backend takes a VoiceRequest, got {request!r}.")
+        expect_request(request, VoiceRequest, "voice")
         t0 = time.perf_counter()
         p = plan(request)
         clean, _ = text.normalise(request.text)

@@ -28,6 +28,7 @@ from pipelines.base import (
     ProgressFn,
     Request,
     check,
+    expect_request,
     rng,
 )
 from pipelines.voice import codeswitch, prosody, text
@@ -143,8 +144,7 @@ class PiperBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> Any:
-        if not isinstance(request, VoiceRequest):
-            raise PipelineError(f"The voice backend takes a VoiceRequest, got {request!r}.")
+        expect_request(request, VoiceRequest, "voice")
         t0 = time.perf_counter()
         p = plan(request)
         chunks = list(self.stream(request, p, progress=progress, cancel=cancel))

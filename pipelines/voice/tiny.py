@@ -11,7 +11,15 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from pipelines.base import CancelToken, LoadSettings, PipelineError, ProgressFn, Request, check, rng
+from pipelines.base import (
+    CancelToken,
+    LoadSettings,
+    ProgressFn,
+    Request,
+    check,
+    expect_request,
+    rng,
+)
 from pipelines.voice import text
 from pipelines.voice.codeswitch import PhonemizedSentence
 from pipelines.voice.request import VoiceRequest, plan
@@ -40,8 +48,7 @@ class TinyVoiceBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> Any:
-        if not isinstance(request, VoiceRequest):
-            raise PipelineError(f"The voice backend takes a VoiceRequest, got {request!r}.")
+        expect_request(request, VoiceRequest, "voice")
         p = plan(request)
         clean, _ = text.normalise(request.text)
         sentences = text.split_sentences(clean)
