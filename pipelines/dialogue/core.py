@@ -66,7 +66,7 @@ def run_turn(
     check(cancel, progress, 0.0, "understanding the message")
     u = reader.read(req.message)
     previous = req.previous_emotion.vad() if req.previous_emotion is not None else None
-    plan = plan_reply(previous, u.vad, req.traits)
+    plan = plan_reply(previous, u.vad, req.traits, u.label)
     prompt = build_prompt(req, u, plan, scaffold=scaffold)
     t1 = time.perf_counter()
     check(cancel, progress, 0.1, "generating the reply")
