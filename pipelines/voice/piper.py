@@ -161,28 +161,35 @@ class PiperBackend:
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> Iterator[Chunk]:
-        """One chunk per sentence, as soon as it is ready (long text: first audio early).
+        """One chunk per sentence, in order, as soon as it is ready (long text: first audio early).
 
-        Two stages overlap on the two cores: while WORLD reshapes sentence i, the network
-        already synthesises sentence i+1 (onnxruntime releases the GIL). Each sentence has its
-        own seeded noise, so the output does not depend on the timing.
+        Two sentences are in work at once, one per core: onnxruntime and WORLD both release the
+        GIL, so sentence i+1 is synthesised and reshaped while sentence i is. Each sentence has
+        its own seeded noise, so the output does not depend on the timing.
         """
         p = p or plan(request)
         clean, _ = text.normalise(request.text)
         sentences = text.split_sentences(clean)
         acc = accent(p.accent)
         n = len(sentences)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper") as pool:
-            ahead: Future[_Raw] | None = None
-            for i, sentence in enumerate(sentences):
+
+        def whole(i: int) -> Chunk:
+            return self._shape(
+                self._network(sentences[i], i, acc, p, request.seed), p, request.seed
+            )
+
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="piper")
+        futures: dict[int, Future[Chunk]] = {}
+        try:
+            for i in range(n):
                 check(cancel, progress, 0.85 * i / n, f"sentence {i + 1}/{n}")
-                raw = ahead.result() if ahead else self._network(sentence, i, acc, p, request.seed)
-                ahead = None
-                if i + 1 < n:
-                    ahead = pool.submit(
-                        self._network, sentences[i + 1], i + 1, acc, p, request.seed
-                    )
-                yield self._shape(raw, p, request.seed)
+                # The first sentence runs alone so the first audio comes as early as possible.
+                for j in range(i, min(n, i + (1 if i == 0 else 2))):
+                    if j not in futures:
+                        futures[j] = pool.submit(whole, j)
+                yield futures.pop(i).result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _network(self, sentence: str, index: int, acc: Any, p: Plan, seed: int) -> _Raw:
         """Stage 1: phonemes → the network's audio and per-phoneme durations."""
