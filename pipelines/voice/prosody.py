@@ -69,14 +69,17 @@ class Prosody:
 EMOTION_PROSODY: dict[str, tuple[float, float, float, float, float, float, float, float]] = {
     "neutral": (0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
     "happy": (3.0, 1.40, 1.10, 2.5, 2.0, 0.15, 0.85, 0.0),
-    "sad": (-2.5, 0.55, 0.80, -6.0, -2.0, 0.05, 1.6, -1.0),
+    "sad": (-2.0, 0.65, 0.85, -5.0, -1.0, 0.03, 1.5, -1.0),
     "angry": (3.0, 1.45, 1.15, 6.0, 5.0, 0.20, 0.75, -1.0),
     "fearful": (4.0, 1.15, 1.18, 3.0, 1.0, 0.90, 0.90, 0.5),
     "surprised": (4.5, 1.70, 1.06, 3.0, 1.5, 0.20, 1.0, 3.0),
     "disgusted": (-3.0, 0.90, 0.85, -1.5, -1.0, 0.10, 1.3, -1.5),
-    "contemptuous": (-2.5, 0.85, 0.90, -2.0, 0.0, 0.05, 1.2, -2.0),
+    "contemptuous": (-2.0, 0.90, 0.92, -1.5, 0.0, 0.03, 1.15, -1.5),
 }
-"""Per-label prosody targets (every EMOTIONS label; the tests check each direction)."""
+"""Per-label prosody targets (every EMOTIONS label; the tests check each direction).
+
+Sad and contempt were eased (a flatter, slower, quieter, darker sad measured 20 % WER with
+pocketsphinx; this one 6.7-12.5 %, still clearly lower, narrower, slower and softer)."""
 
 SPEAKER_F0 = 120.0
 """Median F0 (Hz) of the bundled voice's neutral speech; analysis folds octave errors to it."""

@@ -74,10 +74,7 @@ def test_full_intensity_moves_further_than_0_4(grid: dict[str, dict[str, float]]
 
 
 def _slow_us(emotion: str) -> list[pytest.MarkDecorator]:
-    known = {
-        "sad": "slow, quiet, narrow-range sad speech measured at 20 % WER",
-        "contemptuous": "low, slow contemptuous speech measured at 15.4 % WER",
-    }
+    known: dict[str, str] = {}
     marks = [pytest.mark.slow]
     if emotion in known:
         marks.append(pytest.mark.xfail(reason=known[emotion], strict=False))
@@ -100,13 +97,7 @@ def test_wer_us_accent(piper: PiperBackend, emotion: str) -> None:
     "accent",
     [
         "rp",
-        pytest.param(
-            "scottish",
-            marks=pytest.mark.xfail(
-                reason="pocketsphinx's US model hears espeak's Scottish vowels at ~38 % WER",
-                strict=False,
-            ),
-        ),
+        "scottish",
         "caribbean",
         pytest.param(
             "indian",
