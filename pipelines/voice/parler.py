@@ -271,8 +271,7 @@ class ParlerBackend:
         expect_request(request, VoiceRequest, "voice")
         t0 = time.perf_counter()
         p = plan(request)
-        clean, _ = text.normalise(request.text)
-        sentences = text.split_sentences(clean)
+        sentences = text.sentences_of(request.text)
         acc = accent(p.accent)
         chunks: list[Chunk] = []
         replies: list[dict[str, Any]] = []

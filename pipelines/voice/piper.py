@@ -168,8 +168,7 @@ class PiperBackend:
         its own seeded noise, so the output does not depend on the timing.
         """
         p = p or plan(request)
-        clean, _ = text.normalise(request.text)
-        sentences = text.split_sentences(clean)
+        sentences = text.sentences_of(request.text)
         acc = accent(p.accent)
         n = len(sentences)
 

@@ -118,6 +118,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def sentences_of(text: str) -> list[str]:
+    """The normalised text's sentences: the chunks every voice backend synthesises one by one."""
+    clean, _ = normalise(text)
+    return split_sentences(clean)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of normalised text; long ones are split further at clause or word breaks."""
     pieces: list[str] = []

@@ -50,8 +50,7 @@ class TinyVoiceBackend:
     ) -> Any:
         expect_request(request, VoiceRequest, "voice")
         p = plan(request)
-        clean, _ = text.normalise(request.text)
-        sentences = text.split_sentences(clean)
+        sentences = text.sentences_of(request.text)
         chunks = []
         for i, sentence in enumerate(sentences):
             check(cancel, progress, 0.85 * i / len(sentences), f"sentence {i + 1}/{len(sentences)}")
