@@ -234,8 +234,14 @@ class PiperBackend:
         # Every emotion, neutral included, goes through WORLD: one voice quality for all of
         # them, and measured differences are the prosody's, not the vocoder's.
         mask = prosody.voiced_frames(ph.phonemes, per_char, lead, v.sample_rate, len(raw.audio))
+        # The first sentence has both cores to itself (see ``stream``): its analysis is split.
         audio = prosody.apply_world(
-            raw.audio, v.sample_rate, p.prosody, rng(seed, "f0", index), voiced_mask=mask
+            raw.audio,
+            v.sample_rate,
+            p.prosody,
+            rng(seed, "f0", index),
+            voiced_mask=mask,
+            workers=2 if index == 0 else 1,
         )
         audio, per_char = retime_pauses(audio, per_char, lead, ph.phonemes, p.prosody.pause)
         return Chunk(raw.sentence, audio, ph, per_char, lead)
