@@ -73,17 +73,9 @@ def test_full_intensity_moves_further_than_0_4(grid: dict[str, dict[str, float]]
             assert strong > weak, (label, key, strong, weak)
 
 
-def _slow_us(emotion: str) -> list[pytest.MarkDecorator]:
-    known: dict[str, str] = {}
-    marks = [pytest.mark.slow]
-    if emotion in known:
-        marks.append(pytest.mark.xfail(reason=known[emotion], strict=False))
-    return marks
-
-
 @pytest.mark.parametrize(
     "emotion",
-    ["neutral", "happy", *(pytest.param(e, marks=_slow_us(e)) for e in EMOTIONS[2:])],
+    ["neutral", "happy", *(pytest.param(e, marks=pytest.mark.slow) for e in EMOTIONS[2:])],
 )
 def test_wer_us_accent(piper: PiperBackend, emotion: str) -> None:
     res = piper.run(
@@ -92,24 +84,21 @@ def test_wer_us_accent(piper: PiperBackend, emotion: str) -> None:
     assert res.metadata["wer"] <= 0.15, res.metadata["transcript"]
 
 
+# Each accent neutral, and with the emotion that measured worst for it in
+# benchmarks/voice_quality.py (26.9 % for Caribbean contempt, against a goal of 30 %).
+ACCENT_CASES = [
+    *((a, "neutral") for a in ("rp", "scottish", "caribbean", "indian")),
+    ("rp", "contemptuous"),
+    ("scottish", "surprised"),
+    ("caribbean", "contemptuous"),
+    ("indian", "sad"),
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "accent",
-    [
-        "rp",
-        "scottish",
-        "caribbean",
-        pytest.param(
-            "indian",
-            marks=pytest.mark.xfail(
-                reason="rule-based Indian English measured at 30-46 % WER by pocketsphinx",
-                strict=False,
-            ),
-        ),
-    ],
-)
-def test_wer_per_accent(piper: PiperBackend, accent: str) -> None:
-    res = piper.run(VoiceRequest(text=" ".join(SENTENCES), accent=accent))
+@pytest.mark.parametrize(("accent", "emotion"), ACCENT_CASES)
+def test_wer_per_accent(piper: PiperBackend, accent: str, emotion: str) -> None:
+    res = piper.run(VoiceRequest(text=" ".join(SENTENCES), accent=accent, emotion=emotion))
     heard = measure.transcribe(res.artifacts["audio"])
     assert measure.wer(" ".join(SENTENCES), heard) <= 0.30, heard
 
