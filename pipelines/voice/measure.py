@@ -72,12 +72,17 @@ def resample(x: np.ndarray, sr: int, to: int) -> np.ndarray:
 
 def f0_track(clip: AudioClip) -> tuple[np.ndarray, np.ndarray]:
     """(times, F0 in Hz; 0 where unvoiced) every 10 ms: DIO + StoneMask, octave errors folded
-    toward the clip's median (more than 0.8 octave away)."""
+    toward the clip's median (more than 0.8 octave away).
+
+    DIO's default ``allowed_range`` (0.1) unvoices frames whose F0 moves more than 10 % from
+    the last: on expressive speech (wide range, tremor) it kept a third of the voiced frames,
+    the lower ones, and put happy speech's median 36 Hz below Harvest's. At 0.3 it keeps
+    about as many frames as Harvest and its medians are within about 7 %, at 1/15 the cost."""
     import pyworld
 
     x = _mono(clip).astype(np.float64)
     sr = clip.sample_rate
-    f0, t = pyworld.dio(x, sr, f0_floor=60.0, f0_ceil=600.0, frame_period=10.0)
+    f0, t = pyworld.dio(x, sr, f0_floor=60.0, f0_ceil=600.0, frame_period=10.0, allowed_range=0.3)
     f0 = pyworld.stonemask(x, f0, t, sr)
     voiced = f0 > 0
     if voiced.sum() > 3:

@@ -31,7 +31,7 @@ from pipelines.base import (
     expect_request,
     rng,
 )
-from pipelines.voice import codeswitch, prosody, text
+from pipelines.voice import codeswitch, prosody, text, world
 from pipelines.voice.accents import accent
 from pipelines.voice.request import Plan, VoiceRequest, plan
 from pipelines.voice.synth import Chunk, finish, retime_pauses
@@ -233,7 +233,7 @@ class PiperBackend:
         ph, per_char, lead, index = raw.phonemes, raw.per_char, raw.lead, raw.index
         # Every emotion, neutral included, goes through WORLD: one voice quality for all of
         # them, and measured differences are the prosody's, not the vocoder's.
-        mask = prosody.voiced_frames(ph.phonemes, per_char, lead, v.sample_rate, len(raw.audio))
+        mask = world.voiced_frames(ph.phonemes, per_char, lead, v.sample_rate, len(raw.audio))
         # The first sentence has both cores to itself (see ``stream``): its analysis is split.
         audio = prosody.apply_world(
             raw.audio,

@@ -15,16 +15,13 @@ resynthesise. Energy is a gain with a soft limiter; pauses are silences between 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from pipelines.emotion import EmotionSpec
+from pipelines.voice import world
 from pipelines.voice.describe import VoiceControls
-
-FRAME_MS = 10.0
-"""WORLD analysis hop; 10 ms keeps the prosody stage at about 0.03× real time."""
 
 
 @dataclass(frozen=True)
@@ -152,110 +149,6 @@ def _neutral(name: str) -> float:
     return 0.0 if name == "pitch" else 1.0
 
 
-SPLIT_SECONDS = 2.0
-"""Signals longer than this are analysed in two overlapping halves, one per core (pyworld
-releases the GIL): a sentence's WORLD analysis then takes about half the wall time."""
-
-_MARGIN_FRAMES = 20
-"""Overlap (frames) each half carries past the join: Harvest's local contour decisions settle
-well inside it, so the joined F0 matches the whole-signal analysis in voicing."""
-
-
-def _harvest(low: np.ndarray, floor: float, ceil: float) -> np.ndarray:
-    import pyworld
-
-    return np.asarray(
-        pyworld.harvest(low, 4000, f0_floor=floor, f0_ceil=ceil, frame_period=FRAME_MS)[0]
-    )
-
-
-def _harvest_halves(low: np.ndarray, floor: float, ceil: float, workers: int) -> np.ndarray:
-    """Harvest on a 4 kHz signal, split in two overlapping halves when it is long enough."""
-    hop = int(4000 * FRAME_MS / 1000)
-    frames = len(low) // hop + 1
-    if workers < 2 or len(low) < SPLIT_SECONDS * 4000:
-        return _harvest(low, floor, ceil)
-    mid = frames // 2
-    start = (mid - _MARGIN_FRAMES) * hop
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="harvest") as pool:
-        head_job = pool.submit(_harvest, low[: (mid + _MARGIN_FRAMES) * hop], floor, ceil)
-        tail = _harvest(low[start:], floor, ceil)
-        head = head_job.result()
-    return np.concatenate([head[:mid], tail[_MARGIN_FRAMES:]])[:frames]
-
-
-def track_f0(
-    x: np.ndarray,
-    sr: int,
-    floor: float = 60.0,
-    ceil: float = 600.0,
-    fold: float = 0.0,
-    centre: float | None = None,
-    workers: int = 2,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(frame times, F0 Hz, 0 = unvoiced) at :data:`FRAME_MS`: WORLD's Harvest on a 4 kHz copy
-    (DIO doubles the F0 of this voice in about 40 % of frames; Harvest at 4 kHz costs about
-    0.05x real time, halved in wall time by ``workers`` = 2), refined by StoneMask on the
-    full-rate signal. ``fold`` > 0 moves frames more than ``fold`` octaves from ``centre`` Hz
-    (default: the median) by an octave toward it (octave errors)."""
-    import pyworld
-
-    from pipelines.voice.measure import resample
-
-    x = np.asarray(x, dtype=np.float64)
-    low = resample(x, sr, 4000).astype(np.float64)
-    f0 = _harvest_halves(low, floor, ceil, workers)
-    t = np.arange(len(f0)) * FRAME_MS / 1000.0
-    # Harvest at 4 kHz misses some voiced frames; DIO's (generous) voicing fills them in.
-    fill, _ = pyworld.dio(x, sr, f0_floor=floor, f0_ceil=ceil, frame_period=FRAME_MS)
-    n = min(len(f0), len(fill))
-    gaps = (f0[:n] <= 0) & (fill[:n] > 0)
-    f0[:n][gaps] = fill[:n][gaps]
-    f0 = pyworld.stonemask(x, f0, t, sr)
-    voiced = f0 > 0
-    if fold > 0 and voiced.sum() > 3:
-        octs = np.log2(f0[voiced])
-        median = float(np.median(octs)) if centre is None else math.log2(centre)
-        octs = np.where(
-            octs > median + fold, octs - 1, np.where(octs < median - fold, octs + 1, octs)
-        )
-        f0[voiced] = 2.0**octs
-    return t, f0
-
-
-LIFTER_MS = 1.6
-"""Cepstral lifter of the spectral envelope: drops harmonic ripple left by octave-ambiguous F0
-analysis (this voice is partly diplophonic), keeps the formants."""
-
-
-def smooth_envelope(sp: np.ndarray, sr: int) -> np.ndarray:
-    """Cepstrally smoothed power envelope (frames x bins)."""
-    cep = np.fft.irfft(np.log(np.maximum(sp, 1e-16)), axis=1)
-    keep = int(sr * LIFTER_MS / 1000)
-    cep[:, keep : cep.shape[1] - keep + 1] = 0.0
-    return np.asarray(np.exp(np.fft.rfft(cep, axis=1).real))
-
-
-VOICED_PHONES = frozenset("aeiouyæɐɑɒɔəɘɚɛɜɝɞɪɨʉʊʌʏœøɤɯmnŋɲɳlɫɭɹɻrɾɽwjʋvzðʒʐbdɡɖɟ")
-"""Phoneme characters that are voiced: their frames keep an F0 even where trackers lose it."""
-
-
-def voiced_frames(
-    phonemes: list[str], per_char: list[int], lead: int, sr: int, n_samples: int
-) -> np.ndarray:
-    """A boolean per WORLD frame: inside a voiced phoneme (from the model's alignment)."""
-    n = int(n_samples / sr * 1000 / FRAME_MS) + 1
-    mask = np.zeros(n, dtype=bool)
-    pos = lead
-    for ch, count in zip(phonemes, per_char, strict=True):
-        if ch in VOICED_PHONES and count > 0:
-            a = int(np.ceil(pos / sr * 1000 / FRAME_MS))
-            b = int((pos + count) / sr * 1000 / FRAME_MS)
-            mask[a : b + 1] = True
-        pos += count
-    return mask
-
-
 def apply_world(
     audio: np.ndarray,
     sr: int,
@@ -266,31 +159,11 @@ def apply_world(
 ) -> np.ndarray:
     """Re-pitch and re-colour ``audio`` with WORLD (duration is kept frame for frame).
 
-    ``voiced_mask`` marks frames of voiced phonemes; where the F0 tracker lost them (creaky
-    stretches), F0 is interpolated so they are not resynthesised as whisper. ``workers`` = 2
-    shares the analysis between two threads (for a sentence that has the machine to itself).
+    ``voiced_mask`` marks frames of voiced phonemes (see :func:`world.analyse`). ``workers`` = 2
+    shares the WORLD work between two threads (for a sentence that has the machine to itself).
     """
-    import pyworld
-
     x = audio.astype(np.float64)
-    t, f0 = track_f0(x, sr, 60.0, 320.0, fold=0.6, centre=SPEAKER_F0, workers=workers)
-    if voiced_mask is not None and (f0 > 0).sum() > 1:
-        n = min(len(f0), len(voiced_mask))
-        lost = np.zeros(len(f0), dtype=bool)
-        lost[:n] = voiced_mask[:n] & (f0[:n] <= 0)
-        have = np.flatnonzero(f0 > 0)
-        f0[lost] = 2.0 ** np.interp(np.flatnonzero(lost), have, np.log2(f0[have]))
-
-    def envelope() -> np.ndarray:
-        return smooth_envelope(pyworld.cheaptrick(x, f0, t, sr), sr)
-
-    if workers < 2:
-        sp, ap = envelope(), pyworld.d4c(x, f0, t, sr)
-    else:  # CheapTrick and D4C read the same F0: side by side, one per core
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="world") as pool:
-            job = pool.submit(envelope)
-            ap = pyworld.d4c(x, f0, t, sr)
-            sp = job.result()
+    t, f0, sp, ap = world.analyse(x, sr, SPEAKER_F0, voiced_mask, workers)
     voiced = f0 > 0
     new_f0 = np.zeros_like(f0)
     if voiced.any():
@@ -318,7 +191,7 @@ def apply_world(
     if abs(p.formant - 1.0) > 0.005:
         bins = np.arange(sp.shape[1], dtype=np.float64)
         sp = np.stack([np.interp(bins / p.formant, bins, frame) for frame in sp])
-    y = pyworld.synthesize(new_f0, sp, ap, sr, FRAME_MS)
+    y = world.synthesize(new_f0, sp, ap, sr, workers)
     out = np.zeros_like(x)
     k = min(len(x), len(y))
     out[:k] = y[:k]
