@@ -72,14 +72,16 @@ EMOTION_PROSODY: dict[str, tuple[float, float, float, float, float, float, float
     "fearful": (4.0, 1.15, 1.18, 3.0, 1.0, 0.90, 0.90, 0.5),
     "surprised": (4.5, 1.70, 1.06, 3.0, 1.5, 0.20, 1.0, 3.0),
     "disgusted": (-3.0, 0.90, 0.85, -1.5, -1.0, 0.10, 1.3, -1.5),
-    "contemptuous": (-2.0, 0.90, 0.92, -1.5, 0.0, 0.03, 1.15, -1.5),
+    "contemptuous": (-2.0, 0.90, 0.88, -1.5, 0.0, 0.03, 1.15, -1.5),
 }
 """Per-label prosody targets (every EMOTIONS label; the tests check each direction).
 
 Sad and contempt were eased (a flatter, slower, quieter, darker sad measured 20 % WER with
 pocketsphinx; this one 6.7-12.5 %, still clearly lower, narrower, slower and softer). Angry was
 eased the same way (range 1.45 → 1.35, rate 1.15 → 1.12, +6 → +5 dB, tilt 5 → 4 dB): Caribbean
-angry speech measured 28-36 % WER over three seeds, now 21-28 %; still louder, faster, wider."""
+angry speech measured 28-36 % WER over three seeds, now 21-28 %; still louder, faster, wider.
+Contempt is a little slower (rate 0.92 → 0.88): Caribbean 27-28 % → 18-24 %, US 11-13.5 % →
+5-11 % over three seeds."""
 
 SPEAKER_F0 = 120.0
 """Median F0 (Hz) of the bundled voice's neutral speech; analysis folds octave errors to it."""
