@@ -239,7 +239,8 @@ def f0_plot_png(
             draw.line([prev, (x, y)], fill=(110, 60, 200), width=2)
         prev = (x, y)
     draw.rectangle([left, top, right, bottom], outline=(120, 120, 120))
-    draw.text((left, 4), title or "F0 contour", fill=(40, 40, 40))
+    label = title or "F0 contour"  # right-aligned: the UI's image label covers the top left
+    draw.text((right - draw.textlength(label), 4), label, fill=(40, 40, 40))
     draw.text((right - 60, bottom + 6), f"{dur:.1f} s", fill=(90, 90, 90))
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=False)
