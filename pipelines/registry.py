@@ -49,6 +49,7 @@ TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("portrait", "Portrait", "pipelines.portrait.request:PortraitRequest"),
     TaskSpec("music", "Music", "pipelines.music.request:MusicRequest"),
     TaskSpec("dialogue", "Dialogue", "pipelines.dialogue.request:DialogueRequest"),
+    TaskSpec("compose", "Compose", "pipelines.compose:ComposeRequest"),
     TaskSpec("tiny", "Tiny test tone", "pipelines.tiny:TinyRequest", test_only=True),
 )
 """Every task, in UI order."""
@@ -133,6 +134,21 @@ BACKENDS: tuple[BackendSpec, ...] = (
         "pipelines.tiny:TinyBackend",
         "Seeded emotional tone sequence built in code; exercises the contract in tests.",
         default=True,
+        test_only=True,
+    ),
+    BackendSpec(
+        "compose",
+        "chain",
+        "pipelines.compose:ComposeBackend",
+        "Text → the Voice, Portrait and Music defaults → one MP4 with the music ducked under "
+        "the speech.",
+        default=True,
+    ),
+    BackendSpec(
+        "compose",
+        "tiny",
+        "pipelines.compose:TinyComposeBackend",
+        "The same chain over the tiny voice, portrait and music backends, for tests.",
         test_only=True,
     ),
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from studio import dialogue_tab, library_tab, music_tab, portrait_tab, voice_tab
+from studio import compose_tab, dialogue_tab, library_tab, music_tab, portrait_tab, voice_tab
 from studio.library import project_choices
 from studio.settings import Services
 from studio.ui import SCRATCH_PROJECT, TabContext, md_escape
@@ -42,6 +42,7 @@ def build_app(services: Services) -> gr.Blocks:
             portrait_tab.build_tab(ctx)
             music_tab.build_tab(ctx)
             dialogue_tab.build_tab(ctx)
+            compose_tab.build_tab(ctx)
             library_tab.build_tab(ctx)
 
         def reload_projects(pid: int | None) -> Any:

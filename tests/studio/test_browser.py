@@ -200,3 +200,24 @@ def test_dialogue_turn_with_crisis_help(studio: tuple[str, Path], tmp_path: Path
         browser.close()
     if keep := os.environ.get("AFFECT_STUDIO_SCREENSHOTS"):
         shutil.copy(tmp_path / "dialogue.png", Path(keep) / "dialogue.png")
+
+
+def test_compose_a_finished_video(studio: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, data = studio
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Compose").click()
+        page.locator("#compose-text").get_by_role("textbox").fill("It is so good to see you.")
+        page.locator("#compose-generate").click()
+        expect(page.locator("#compose-status")).to_contain_text("ducked by", timeout=180_000)
+        expect(page.locator("video").first).to_be_attached(timeout=10_000)
+        page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)
+        browser.close()
+    if keep := os.environ.get("AFFECT_STUDIO_SCREENSHOTS"):
+        shutil.copy(tmp_path / "compose.png", Path(keep) / "compose.png")
+    gens = json.loads(_cli(data, "generations", "list", "--project", "Scratch", "--json"))
+    assert ("compose", "done") in [(g["task"], g["status"]) for g in gens]
