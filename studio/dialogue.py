@@ -186,15 +186,16 @@ class Dialogue:
             self.store.export_conversation(conversation_id), indent=2, ensure_ascii=False
         )
 
-    def speak(self, conversation_id: int) -> int:
-        """Send the last reply and its planned emotion to the Voice pipeline; the generation id."""
+    def speak(self, conversation_id: int, task: str = "voice") -> int:
+        """Send the last reply and its planned emotion to the Voice pipeline (or to Compose, for
+        a talking-portrait video with music); the generation id."""
         turns = self.store.list_turns(conversation_id)
         if not turns:
             raise PipelineError("There is no reply to speak yet.")
         conv = self.store.get_conversation(conversation_id)
         last = turns[-1]
         request = {"text": last.reply[:2000], "emotion": last.planned_emotion or "neutral"}
-        return self.services.generations.submit(conv.project_id, "voice", request).generation_id
+        return self.services.generations.submit(conv.project_id, task, request).generation_id
 
 
 def turn_panel(turn: TurnInfo) -> str:

@@ -36,6 +36,7 @@ def build_tab(ctx: TabContext) -> None:
                 panel = gr.Markdown(elem_id="dialogue-panel")
                 with gr.Row():
                     speak = gr.Button("Speak this reply", elem_id="dialogue-speak")
+                    film = gr.Button("Make a video of this reply", elem_id="dialogue-video")
                     export = gr.Button("Export JSON", elem_id="dialogue-export")
                 export_file = gr.File(label="Exported conversation", interactive=False)
             with gr.Column(scale=2):
@@ -126,18 +127,18 @@ def build_tab(ctx: TabContext) -> None:
         for trigger in (send.click, message.submit):
             trigger(on_send, send_inputs, send_outputs, concurrency_id=HEAVY)
 
-        def on_speak(cid: int | None) -> str:
+        def send_reply(cid: int | None, task: str) -> str:
             try:
-                gid = dialogue.speak(int(cid)) if cid else None
+                gid = dialogue.speak(int(cid), task) if cid else None
             except USER_ERRORS as exc:
                 return problem(exc)
-            return (
-                f"🔊 Sent to Voice as generation #{gid} (see the Library)."
-                if gid
-                else "Pick a conversation first."
-            )
+            if not gid:
+                return "Pick a conversation first."
+            where = "Voice" if task == "voice" else "Compose (talking portrait with music)"
+            return f"Sent to {where} as generation #{gid} (see the Library)."
 
-        speak.click(on_speak, [conversation], [status], concurrency_id=HEAVY)
+        speak.click(lambda c: send_reply(c, "voice"), [conversation], [status])
+        film.click(lambda c: send_reply(c, "compose"), [conversation], [status])
 
         def on_export(cid: int | None) -> list[Any]:
             if not cid:

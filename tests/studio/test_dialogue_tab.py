@@ -10,6 +10,7 @@ import gradio as gr
 import pytest
 
 from pipelines import registry
+from pipelines.base import PipelineError
 from studio.commands import chat
 from studio.dialogue import Dialogue, turn_panel
 from studio.settings import Services
@@ -116,3 +117,26 @@ def test_chat_command(services: Services, capsys: pytest.CaptureFixture[str], tm
     out = capsys.readouterr()
     assert out.out.strip() and "turn 2" in out.err
     assert len(services.store.list_turns(cid)) == 2
+
+
+def test_a_reply_becomes_a_voice_clip_and_a_video(dialogue: Dialogue, services: Services) -> None:
+    import time
+
+    conv = dialogue.start(None, {}, "tiny")
+    with pytest.raises(PipelineError, match="no reply"):
+        dialogue.speak(conv.id)
+    last = list(dialogue.send(conv.id, "I got the job I wanted!", poll=0.01))[-1]
+    assert last.turn is not None
+    ids = {task: dialogue.speak(conv.id, task) for task in ("voice", "compose")}
+    deadline = time.monotonic() + 240
+    infos = {}
+    while time.monotonic() < deadline:
+        infos = {t: services.store.get_generation(g) for t, g in ids.items()}
+        if all(i.status in ("done", "failed", "cancelled") for i in infos.values()):
+            break
+        time.sleep(0.1)
+    for task, info in infos.items():
+        assert info.status == "done", (task, info.error)
+        assert info.request["text"] == last.turn.reply[:2000]
+        assert info.emotion == (last.turn.planned_emotion or "neutral").split("@")[0].split(":")[0]
+    assert "video" in infos["compose"].artifacts
