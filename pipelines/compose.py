@@ -40,6 +40,9 @@ from pipelines.media import AudioClip, VideoClip
 TASKS = ("voice", "portrait", "music")
 """The tasks the chain runs, in order of their backends' constructor arguments."""
 
+MAX_WORDS = 1000
+"""Longest text: about 7 minutes of speech, inside the portrait's 10-minute limit."""
+
 MIX_RATE = 48000
 """Sample rate of the mixed soundtrack (the MP4's AAC rate)."""
 
@@ -75,6 +78,12 @@ class ComposeRequest(Request):
         require_number("music_db", self.music_db, -40.0, 0.0)
         require_number("duck_db", self.duck_db, 0.0, 30.0)
         require_number("pad", self.pad, 0.0, 5.0)
+        words = len(str(self.text).split())
+        require(
+            words <= MAX_WORDS,
+            f"The text has {words} words; a composed video takes at most {MAX_WORDS} (about "
+            "7 minutes of speech). Split it into several videos.",
+        )
         self.voice_request()  # the sub-requests validate text, accent, voice, image and size
         self.portrait_request(None, ())
 
@@ -120,6 +129,7 @@ class ComposeRequest(Request):
             {"text": "Hi.", "pad": 60},
             {"text": "Hi.", "music": "yes"},
             {"text": "Hi.", "nonsense_field": 1},
+            {"text": "word " * (MAX_WORDS + 1)},
         ]
 
 

@@ -122,3 +122,9 @@ def test_a_bad_photo_is_refused_before_any_work(image: str) -> None:
             ComposeRequest(text="Hi.", image=Path(image)), progress=lambda f, m: steps.append(m)
         )
     assert not steps  # refused before the voice stage
+
+
+def test_a_text_too_long_for_one_video_is_refused_up_front() -> None:
+    with pytest.raises(PipelineError, match="at most 1000"):
+        ComposeRequest(text="word " * 5000)
+    assert ComposeRequest(text="word " * 1000).text
