@@ -21,7 +21,7 @@ import numpy as np
 FRAME_MS = 10.0
 """WORLD analysis hop; 10 ms keeps the prosody stage at about 0.03× real time."""
 
-SPLIT_SECONDS = 2.0
+SPLIT_SECONDS = 1.0
 """Signals longer than this are split between two workers."""
 
 _MARGIN_FRAMES = 20
