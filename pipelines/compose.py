@@ -15,6 +15,7 @@ import contextlib
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -283,36 +284,25 @@ class ComposeBackend:
             )
             timings["portrait"] = time.perf_counter() - t
         video: VideoClip = face.artifacts["video"]
-        music_clip: AudioClip | None = None
-        music_meta: dict[str, Any] = {}
-        if request.music:
-            check(cancel, progress, 0.85, "music")
-            t = time.perf_counter()
-            music = self._music.run(
-                self._music.request_type(
-                    emotion=request.emotion, seconds=max(2.0, video.duration), seed=request.seed
-                ),
-                progress=stage(0.85, 0.93, "music"),
-                cancel=cancel,
-            )
-            timings["music"] = time.perf_counter() - t
-            music_clip = music.artifacts["audio"]
-            music_meta = {k: music.metadata.get(k) for k in ("key", "targets", "accuracy")}
-        check(cancel, progress, 0.93, "mixing")
-        t = time.perf_counter()
-        soundtrack, facts = mix(clip, music_clip, request.pad, video.duration, request)
         out = video.path.with_name(video.path.stem + "-composed.mp4")
-        try:
+        try:  # whatever happens, the portrait's own file goes; the final one only on success
+            t = time.perf_counter()
+            music_clip, music_meta = self._music_bed(request, video.duration, stage, cancel)
+            if request.music:
+                timings["music"] = time.perf_counter() - t
+            check(cancel, progress, 0.93, "mixing")
+            t = time.perf_counter()
+            soundtrack, facts = mix(clip, music_clip, request.pad, video.duration, request)
             check(cancel, progress, 0.96, "encoding")
             mux(video.path, soundtrack, out)
+            timings["mix"] = time.perf_counter() - t
+            check(cancel, progress, 1.0, "done")
         except BaseException:
             out.unlink(missing_ok=True)
             raise
         finally:
             with contextlib.suppress(OSError):
                 video.path.unlink()
-        timings["mix"] = time.perf_counter() - t
-        check(cancel, progress, 1.0, "done")
         final = VideoClip(out, video.fps, video.duration, video.width, video.height)
         metadata: dict[str, Any] = {
             "speech_seconds": round(clip.duration, 3),
@@ -331,6 +321,27 @@ class ComposeBackend:
         if "stills" in face.artifacts:
             artifacts["stills"] = face.artifacts["stills"]
         return Result(artifacts, metadata, video.duration, timings)
+
+    def _music_bed(
+        self,
+        request: ComposeRequest,
+        seconds: float,
+        stage: Callable[[float, float, str], ProgressFn],
+        cancel: CancelToken | None,
+    ) -> tuple[AudioClip | None, dict[str, Any]]:
+        """The music in the request's emotion for the clip's length, and what it was."""
+        if not request.music:
+            return None, {}
+        check(cancel, None, 0.85, "music")
+        music = self._music.run(
+            self._music.request_type(
+                emotion=request.emotion, seconds=max(2.0, seconds), seed=request.seed
+            ),
+            progress=stage(0.85, 0.93, "music"),
+            cancel=cancel,
+        )
+        meta = {k: music.metadata.get(k) for k in ("key", "targets", "attribute_accuracy")}
+        return music.artifacts["audio"], meta
 
 
 class TinyComposeBackend(ComposeBackend):
