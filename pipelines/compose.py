@@ -6,16 +6,18 @@ tabs run. The music is composed for the clip's exact length in the same emotion,
 speech at ``music_db`` relative to the speech's level, and ducked by ``duck_db`` while the voice
 speaks (a sidechain on the speech envelope, 60 ms attack, 400 ms release). ``pad`` seconds of
 listening portrait and music come before and after the speech. The portrait's video stream is
-copied into the final MP4 untouched; the mixed audio is encoded once (AAC, 48 kHz, bit-exact).
+copied into the final MP4 untouched; the mixed audio is encoded once (AAC, 48 kHz, bit-exact),
+and the voice's word timings become subtitles (a soft track in the MP4, and SRT/VTT files).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -36,7 +38,8 @@ from pipelines.base import (
     require_number,
 )
 from pipelines.emotion import EmotionSpec
-from pipelines.media import AudioClip, VideoClip
+from pipelines.media import AudioClip, FileArtifact, TimedUnit, VideoClip
+from pipelines.voice.timings import cues, shift, to_srt, to_vtt
 
 TASKS = ("voice", "portrait", "music")
 """The tasks the chain runs, in order of their backends' constructor arguments."""
@@ -201,24 +204,40 @@ def mix(
     return out.astype(np.float32), facts
 
 
-def mux(video: Path, audio: np.ndarray, out: Path) -> None:
-    """The video stream of ``video`` with ``audio`` as its AAC track (deterministic bytes)."""
+def subtitle_cues(words: Sequence[TimedUnit], offset: float) -> list[TimedUnit]:
+    """Subtitle cues for the video: the voice's words moved by ``offset`` seconds, a new cue
+    after every pause longer than 0.25 s (sentence and clause ends)."""
+    moved = shift(words, offset)
+    ends = [w.end for w, nxt in itertools.pairwise(moved) if nxt.start - w.end > 0.25]
+    return cues(moved, ends)
+
+
+def mux(video: Path, audio: np.ndarray, out: Path, srt: str = "") -> None:
+    """The video stream of ``video`` with ``audio`` as its AAC track and ``srt`` as a soft
+    subtitle track (players' CC button), in deterministic bytes."""
     import imageio_ffmpeg
     import soundfile
 
     wav = out.with_suffix(".mix.wav")
+    sub = out.with_suffix(".srt")
     soundfile.write(str(wav), np.clip(audio, -1, 1), MIX_RATE, "PCM_16")
+    inputs = ["-i", str(video), "-i", str(wav)]
+    maps = ["-map", "0:v:0", "-map", "1:a:0"]
+    if srt:
+        sub.write_text(srt, encoding="utf-8")
+        inputs += ["-i", str(sub)]
+        maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
     cmd = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
-        "-i", str(video), "-i", str(wav), "-map", "0:v:0", "-map", "1:a:0",
+        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *inputs, *maps,
         "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-ar", str(MIX_RATE), "-ac", "1",
-        "-shortest", "-movflags", "+faststart", "-map_metadata", "-1",
+        "-movflags", "+faststart", "-map_metadata", "-1",
         "-fflags", "+bitexact", "-flags:a", "+bitexact", str(out),
     ]  # fmt: skip
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     finally:
         wav.unlink(missing_ok=True)
+        sub.unlink(missing_ok=True)
     if done.returncode != 0:
         raise PipelineError(f"Muxing the final video failed: {done.stderr.strip()[-300:]}")
 
@@ -293,8 +312,9 @@ class ComposeBackend:
             check(cancel, progress, 0.93, "mixing")
             t = time.perf_counter()
             soundtrack, facts = mix(clip, music_clip, request.pad, video.duration, request)
+            captions = subtitle_cues(speech.alignment.words, request.pad)
             check(cancel, progress, 0.96, "encoding")
-            mux(video.path, soundtrack, out)
+            mux(video.path, soundtrack, out, to_srt(captions))
             timings["mix"] = time.perf_counter() - t
             check(cancel, progress, 1.0, "done")
         except BaseException:
@@ -318,6 +338,9 @@ class ComposeBackend:
             "soundtrack": AudioClip(soundtrack, MIX_RATE),
             "speech": clip,
         }
+        if captions:
+            artifacts["subtitles"] = FileArtifact(to_srt(captions).encode("utf-8"), ".srt")
+            artifacts["subtitles_vtt"] = FileArtifact(to_vtt(captions).encode("utf-8"), ".vtt")
         if "stills" in face.artifacts:
             artifacts["stills"] = face.artifacts["stills"]
         return Result(artifacts, metadata, video.duration, timings)

@@ -82,12 +82,16 @@ def start(
 
 def present(services: Services, info: GenerationInfo) -> dict[str, Any]:
     """Status Markdown, video, stills and files of a finished Compose generation."""
-    out: dict[str, Any] = {"status": outcome(info), "video": None, "stills": None, "files": []}
+    out: dict[str, Any] = {
+        "status": outcome(info), "video": None, "subtitles": None, "stills": None, "files": []
+    }  # fmt: skip
     if info.status != "done":
         return out
     paths = {n: str(services.store.artifact_path(info, n)) for n in info.artifacts}
     out["video"], out["stills"] = paths.get("video"), paths.get("stills")
-    out["files"] = [paths[n] for n in ("video", "soundtrack", "speech") if n in paths]
+    out["subtitles"] = paths.get("subtitles_vtt")
+    names = ("video", "soundtrack", "speech", "subtitles", "subtitles_vtt")
+    out["files"] = [paths[n] for n in names if n in paths]
     meta = info.metadata
     lines = [f"Speech {meta.get('speech_seconds', 0):.1f} s of {info.media_seconds or 0:.1f} s."]
     if "ducking_db" in meta:
@@ -149,7 +153,7 @@ def build_tab(ctx: TabContext) -> None:
         with gr.Row():
             video = gr.Video(label="Finished video", interactive=False)
             stills = gr.Image(label="Stills", interactive=False)
-        files = gr.File(label="MP4, soundtrack and speech", file_count="multiple")
+        files = gr.File(label="MP4, soundtrack, speech and subtitles", file_count="multiple")
 
         def on_compose(
             pid: int | None,
@@ -168,7 +172,8 @@ def build_tab(ctx: TabContext) -> None:
                 return
             yield ["Composing…", gr.skip(), gr.skip(), gr.skip()]
             shown = present(services, follow(job, progress))
-            yield [shown[k] for k in ("status", "video", "stills", "files")]
+            film = gr.Video(value=shown["video"], subtitles=shown["subtitles"])
+            yield [shown["status"], film, shown["stills"], shown["files"]]
 
         go.click(
             on_compose,

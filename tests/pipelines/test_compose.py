@@ -160,3 +160,19 @@ def test_cancel_after_the_portrait_leaves_no_video_behind() -> None:
     assert len(made) == 1 and made[0].suffix == ".mp4"
     assert not made[0].exists()
     assert not made[0].with_name(made[0].stem + "-composed.mp4").exists()
+
+
+def test_subtitles_follow_the_words_in_the_video(composed: dict[str, Any]) -> None:
+    import imageio_ffmpeg
+
+    res, path = composed["happy"]
+    srt = res.artifacts["subtitles"].data.decode("utf-8")
+    first = srt.splitlines()[1]  # "00:00:01,0xx --> …": the words start after the pad
+    start = int(first[6:8]) + int(first[9:12]) / 1000
+    assert res.metadata["speech_offset"] <= start < res.metadata["speech_offset"] + 0.5
+    assert "weather" in srt.lower() and "dinner" in srt.lower()
+    probe = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True, text=True,
+    ).stderr  # fmt: skip
+    assert "Subtitle: mov_text" in probe and "Audio: aac" in probe and "Video: h264" in probe
