@@ -57,7 +57,7 @@ class ComposeRequest(Request):
 
     task: ClassVar[str] = "compose"
     text: str = ""
-    """What the portrait says (any length the Voice task takes)."""
+    """What the portrait says (up to :data:`MAX_WORDS` words)."""
     emotion: EmotionSpec = EmotionSpec()
     """One emotion for the voice, the face and the music."""
     accent: str = "us"
@@ -78,6 +78,8 @@ class ComposeRequest(Request):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "emotion", coerce_emotion(self.emotion))
+        if isinstance(self.image, str) and self.image.strip():
+            object.__setattr__(self, "image", Path(self.image))
         require(isinstance(self.music, bool), f"music must be true or false, got {self.music!r}.")
         require_number("music_db", self.music_db, -40.0, 0.0)
         require_number("duck_db", self.duck_db, 0.0, 30.0)

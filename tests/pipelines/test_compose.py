@@ -176,3 +176,9 @@ def test_subtitles_follow_the_words_in_the_video(composed: dict[str, Any]) -> No
         capture_output=True, text=True,
     ).stderr  # fmt: skip
     assert "Subtitle: mov_text" in probe and "Audio: aac" in probe and "Video: h264" in probe
+
+
+def test_a_photo_given_as_text_becomes_a_path() -> None:
+    req = ComposeRequest(text="Hi.", image="me.jpg")  # type: ignore[arg-type]
+    assert req.image == Path("me.jpg")
+    assert ComposeRequest.from_dict(req.to_dict()) == req
