@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipelines.base import PipelineError, coerce_emotion
+from pipelines.base import PipelineError
 from pipelines.compose import ComposeRequest
-from pipelines.emotion import EMOTIONS, label_choices
+from pipelines.emotion import EMOTIONS, EmotionSpec, label_choices
 from pipelines.portrait.request import DEFAULT_IMAGE, SIZES
 from pipelines.voice.accents import accent_choices
 from projects_db import GenerationInfo
+from studio.portrait_tab import NONE, build_emotion
 from studio.service import Job
 from studio.settings import Services
 from studio.ui import (
@@ -28,8 +29,6 @@ from studio.ui import (
     problem,
     project_or_scratch,
 )
-
-NONE = "(none)"
 
 
 def build_request(
@@ -48,14 +47,10 @@ def build_request(
     image: Path | None = None,
 ) -> ComposeRequest:
     """The request the controls describe (PipelineError with the reason if they can't)."""
-    spec = str(label or "neutral")
-    if blend and blend != NONE and blend != spec and float(blend_weight) > 0:
-        w = min(1.0, max(0.0, float(blend_weight)))
-        spec = f"{spec}:{1 - w:g}+{blend}:{w:g}"
-    emotion = coerce_emotion(f"{spec}@{float(intensity):g}")
+    emotion = build_emotion(label or "neutral", blend or NONE, blend_weight, float(intensity))
     return ComposeRequest(
         text=text or "",
-        emotion=emotion,
+        emotion=emotion or EmotionSpec(),
         accent=accent,
         image=image,
         size=int(size),
