@@ -39,6 +39,7 @@ from pipelines.base import (
 )
 from pipelines.emotion import EmotionSpec
 from pipelines.media import AudioClip, FileArtifact, TimedUnit, VideoClip
+from pipelines.scratch import work_dir
 from pipelines.voice.timings import cues, shift, to_srt, to_vtt
 
 TASKS = ("voice", "portrait", "music")
@@ -292,7 +293,7 @@ class ComposeBackend:
         )
         timings["voice"] = time.perf_counter() - t
         clip: AudioClip = speech.artifacts["audio"]
-        with tempfile.TemporaryDirectory(prefix="affect-compose-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="compose-", dir=work_dir()) as tmp:
             wav = Path(tmp) / "speech.wav"
             clip.write(wav)
             phonemes = tuple((u.label, u.start, u.end) for u in speech.alignment.phonemes)

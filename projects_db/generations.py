@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from projects_db._base import StoreBase
+from projects_db.assets import AssetRefsMixin
 from projects_db.errors import NotFound, StoreError
 from projects_db.info import ACTIVE_STATUSES, FINISHED_STATUSES, GENERATION_STATUSES, GenerationInfo
 from projects_db.models import Generation, Project, dump_json, utcnow
@@ -76,7 +76,7 @@ def _get(session: Session, generation_id: int, *, for_update: bool = False) -> G
     return row
 
 
-class GenerationsMixin(StoreBase):
+class GenerationsMixin(AssetRefsMixin):
     def create_generation(
         self,
         project_id: int,
@@ -216,13 +216,27 @@ class GenerationsMixin(StoreBase):
         with self._reading() as session:
             return [to_info(row) for row in session.scalars(query)]
 
+    def active_generations(
+        self, *, project_id: int | None = None, generation_id: int | None = None
+    ) -> list[int]:
+        """Ids of queued or running generations, of one project or just one generation."""
+        query = select(Generation.id).where(Generation.status.in_(ACTIVE_STATUSES))
+        if project_id is not None:
+            query = query.where(Generation.project_id == project_id)
+        if generation_id is not None:
+            query = query.where(Generation.id == generation_id)
+        with self._reading() as session:
+            return list(session.scalars(query.order_by(Generation.id)).all())
+
     def delete_generation(self, generation_id: int) -> None:
         """Delete a generation and its files; generations forked from it keep existing."""
+        assets = self.assets_of_generations([generation_id])
         with self._writing() as session:
             row = _get(session, generation_id)
             project_id = row.project_id
             session.execute(delete(Generation).where(Generation.id == generation_id))
         self.artifacts.remove_generation(project_id, generation_id)
+        self.release_assets(assets)
 
     def artifact_path(self, generation: GenerationInfo, name: str) -> Path:
         """Absolute path of one of a generation's artifacts, verified inside the data dir."""

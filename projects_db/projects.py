@@ -6,10 +6,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from projects_db._base import StoreBase
+from projects_db.assets import AssetRefsMixin
 from projects_db.errors import NotFound, ProjectNameError, ProjectNotEmpty
 from projects_db.info import ProjectInfo
-from projects_db.models import Generation, Project, utcnow
+from projects_db.models import Generation, GenerationAsset, Project, utcnow
 from projects_db.names import normalise_project_name, project_name_key
 
 
@@ -40,7 +40,7 @@ def _get(session: Session, project_id: int, *, for_update: bool = False) -> Proj
     return project
 
 
-class ProjectsMixin(StoreBase):
+class ProjectsMixin(AssetRefsMixin):
     def create_project(self, name: str) -> ProjectInfo:
         """Create a project; :class:`ProjectNameError` when the name is bad or taken."""
         name = normalise_project_name(name)
@@ -93,8 +93,13 @@ class ProjectsMixin(StoreBase):
                     "their files too",
                     count,
                 )
+            used = select(GenerationAsset.asset_id).join(
+                Generation, Generation.id == GenerationAsset.generation_id
+            )
+            assets = set(session.scalars(used.where(Generation.project_id == project_id)).all())
             session.execute(delete(Project).where(Project.id == project_id))
         self.artifacts.remove_project(project_id)
+        self.release_assets(assets)
 
     def list_projects(self) -> list[ProjectInfo]:
         """All projects, sorted by name (case-insensitive)."""

@@ -10,7 +10,6 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from projects_db.assets import AssetsMixin
 from projects_db.conversations import ConversationsMixin
 from projects_db.engine import (
     check_sqlite_file,
@@ -23,6 +22,7 @@ from projects_db.engine import (
 from projects_db.errors import StoreError
 from projects_db.generations import GenerationsMixin
 from projects_db.info import ACTIVE_STATUSES
+from projects_db.maintenance import MaintenanceMixin
 from projects_db.models import Generation, utcnow
 from projects_db.projects import ProjectsMixin
 from projects_db.runners import (
@@ -32,11 +32,11 @@ from projects_db.runners import (
     sweep_dead_lock_files,
 )
 
-_SUBDIRS = ("assets", "artifacts", "runners")
+_SUBDIRS = ("assets", "artifacts", "runners", "tmp")
 _OPEN_LOCK = ".studio-open.lock"
 
 
-class Store(ProjectsMixin, AssetsMixin, GenerationsMixin, ConversationsMixin):
+class Store(ProjectsMixin, GenerationsMixin, ConversationsMixin, MaintenanceMixin):
     """Projects, input assets, generations and their files in one data directory.
 
     Open it with :meth:`Store.open`; it is safe to share between threads, and several
@@ -132,6 +132,7 @@ class Store(ProjectsMixin, AssetsMixin, GenerationsMixin, ConversationsMixin):
             if self._fail_interrupted(generation_id, runner_id):
                 self.artifacts.remove_generation(project_id, generation_id)
                 recovered.append(generation_id)
+        self.sweep_temp()
         sweep_dead_lock_files(self.runners_dir, own)
         return recovered
 

@@ -151,7 +151,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 p = store.rename_project(_project_id(services, args.name), args.new_name)
                 print(f"Renamed to {p.name!r}.")
             elif args.action == "delete":
-                store.delete_project(_project_id(services, args.name), with_generations=args.yes)
+                services.generations.delete_project(
+                    _project_id(services, args.name), with_generations=args.yes
+                )
                 print(f"Deleted project {args.name!r}.")
             return 0
         if args.action == "list":
@@ -178,7 +180,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 )
             return 0 if info.status == "done" else 1
         elif args.action == "delete":
-            store.delete_generation(args.id)
+            services.generations.delete_generation(args.id)
             print(f"Deleted generation #{args.id} and its files.")
     return 0
 

@@ -62,7 +62,7 @@ class Library:
         pid = self._need_project(project_id)
         name = self.store.get_project(pid).name
         try:
-            self.store.delete_project(pid, with_generations=confirmed)
+            self.services.generations.delete_project(pid, with_generations=confirmed)
         except ProjectNotEmpty as exc:
             raise StoreError(
                 f"{exc} Tick “also delete its generations and files” and press Delete again."
@@ -145,7 +145,7 @@ class Library:
     def delete_generation(self, generation_id: int | None) -> str:
         gid = self._need_generation(generation_id)
         self.services.generations.cancel(gid)
-        self.store.delete_generation(gid)
+        self.services.generations.delete_generation(gid)
         return f"Deleted generation #{gid} and its files."
 
     def _need_project(self, project_id: int | None) -> int:

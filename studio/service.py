@@ -9,18 +9,25 @@ start-up (``Store.recover_stale``), with their partial files removed.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipelines import registry
 from pipelines.base import Backend, Cancelled, CancelToken, LoadSettings, PipelineError, Request
+from pipelines.scratch import job_work_dir
 from projects_db import GenerationInfo, Store, StoreError
 
 log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECONDS = 60.0
+"""How long a delete waits for the jobs it cancelled to stop."""
 
 
 @dataclass
@@ -28,6 +35,7 @@ class Job:
     """A submitted generation: its id, its cancel flag, its latest progress and its outcome."""
 
     generation_id: int
+    project_id: int = 0
     token: CancelToken = field(default_factory=CancelToken)
     future: Future[GenerationInfo] = field(default_factory=Future)
     fraction: float = 0.0
@@ -94,13 +102,36 @@ class GenerationService:
             emotion=req.emotion_label,
             parent_id=parent_id,
         )
-        for role, asset_id in (assets or {}).items():
-            self.store.link_asset(gen.id, asset_id, role)
-        job = Job(gen.id)
+        try:
+            self._link_assets(gen.id, req, assets or {})
+        except StoreError as exc:
+            self.store.mark_finished(gen.id, "failed", error=str(exc))
+            raise
+        job = Job(gen.id, project_id)
         with self._lock:
             self._jobs[gen.id] = job
         self._executor.submit(self._execute, job, gen, req)
         return job
+
+    def _link_assets(self, generation_id: int, req: Request, roles: Mapping[str, int]) -> None:
+        """Record every stored input file the request uses, so deleting the last generation
+        that uses one removes it: the roles the caller names, plus any request field that
+        points at a stored asset (the field's name is its role)."""
+        for role, asset_id in roles.items():
+            self.store.link_asset(generation_id, asset_id, role)
+        named = set(roles.values())
+        prefix = str(self.store.data_dir / "assets")
+        fields = {
+            k: v for k, v in req.to_dict().items()
+            if isinstance(v, str) and v.startswith(prefix) and "\x00" not in v
+        }  # fmt: skip
+        by_path = {str(a.path): a for a in self.store.assets_at(fields.values())}
+        for name, value in sorted(fields.items()):
+            found = by_path.get(str(Path(value).resolve()))
+            if found is not None and found.id not in named:
+                role = re.sub(r"[^a-z0-9_-]", "_", name.lower())[:32] or "input"
+                self.store.link_asset(generation_id, found.id, role)
+                named.add(found.id)
 
     def run(
         self, project_id: int, task: str, request: Request | Mapping[str, Any], **kw: Any
@@ -137,6 +168,54 @@ class GenerationService:
         job.token.cancel()
         return True
 
+    # -- deleting ---------------------------------------------------------------------------
+    def delete_project(self, project_id: int, *, with_generations: bool = False) -> None:
+        """Delete a project, first cancelling (and waiting for) its jobs running here.
+
+        Refused, with nothing deleted, while another studio process still runs one of its
+        generations or when it has generations and ``with_generations`` is false.
+        """
+        if not with_generations:  # the store refuses a project that has generations
+            self.store.delete_project(project_id)
+            return
+        with self._lock:
+            jobs = [j for j in self._jobs.values() if j.project_id == project_id]
+        self._stop(jobs)
+        self._refuse_if_running_elsewhere(project_id=project_id)
+        self.store.delete_project(project_id, with_generations=with_generations)
+
+    def delete_generation(self, generation_id: int) -> None:
+        """Delete a generation and its files, cancelling it first if it runs here."""
+        job = self.job(generation_id)
+        if job is not None:
+            self._stop([job])
+        self._refuse_if_running_elsewhere(generation_id=generation_id)
+        self.store.delete_generation(generation_id)
+
+    def _stop(self, jobs: list[Job], timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        for job in jobs:
+            job.token.cancel()
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            try:
+                job.future.exception(max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                raise StoreError(
+                    f"Generation #{job.generation_id} did not stop within {timeout:.0f} s — "
+                    "try deleting again in a moment"
+                ) from None
+
+    def _refuse_if_running_elsewhere(
+        self, *, project_id: int | None = None, generation_id: int | None = None
+    ) -> None:
+        active = self.store.active_generations(project_id=project_id, generation_id=generation_id)
+        if active:
+            ids = ", ".join(f"#{g}" for g in active[:5])
+            raise StoreError(
+                f"Generation {ids} is still running in another studio window or command — "
+                "cancel it there (or wait until it ends), then delete"
+            )
+
     # -- running ----------------------------------------------------------------------------
     def _backend(self, task: str, name: str) -> tuple[Backend, float]:
         with self._lock:
@@ -154,8 +233,10 @@ class GenerationService:
             info = self._execute_inner(job, gen, req)
         except BaseException as exc:  # the future must always resolve
             log.exception("Generation %d crashed the worker", gen.id)
+            self.store.remove_job_temp(gen.id)
             job.future.set_exception(exc)
         else:
+            self.store.remove_job_temp(gen.id)
             job.future.set_result(info)
         finally:
             with self._lock:
@@ -170,13 +251,14 @@ class GenerationService:
         t0 = time.perf_counter()
         try:
             backend, load_s = self._backend(gen.task, gen.backend)
-            result = backend.run(req, progress=job.progress, cancel=job.token)
-            job.token.raise_if_cancelled()
-            job.progress(1.0, "saving")
-            paths = {
-                name: store.artifacts.write(gen.project_id, gen.id, name, art.suffix, art.write)
-                for name, art in result.artifacts.items()
-            }
+            with job_work_dir(store.job_temp_dir(gen.id)):
+                result = backend.run(req, progress=job.progress, cancel=job.token)
+                job.token.raise_if_cancelled()
+                job.progress(1.0, "saving")
+                paths = {
+                    name: store.artifacts.write(gen.project_id, gen.id, name, art.suffix, art.write)
+                    for name, art in result.artifacts.items()
+                }
         except Cancelled as exc:
             return self._fail(gen, "cancelled", str(exc), t0)
         except (PipelineError, StoreError) as exc:

@@ -14,6 +14,8 @@ from pipelines.portrait.request import MAX_AUDIO_SECONDS
 
 FORMATS = "WAV, FLAC, OGG/Opus, MP3, M4A/AAC or the audio track of a video"
 ANALYSIS_RATE = 16000
+MIN_AUDIO_SECONDS = 0.3
+"""Shorter clips cannot carry a word, and the motion planner needs a few frames."""
 
 
 def load_audio(path: Path) -> tuple[np.ndarray, int]:
@@ -33,11 +35,35 @@ def load_audio(path: Path) -> tuple[np.ndarray, int]:
     samples = data.mean(axis=1) if data.ndim == 2 else data
     if len(samples) < sr * 0.05:
         raise PipelineError(f"{path.name} holds no audio (it is empty). Choose a speech recording.")
+    if _truncated_wav(path):
+        raise PipelineError(
+            f"{path.name} is cut short (the file ends before its audio does): it was not "
+            "copied or exported completely. Export or copy it again."
+        )
+    if len(samples) < sr * MIN_AUDIO_SECONDS:
+        raise PipelineError(
+            f"{path.name} is only {len(samples) / sr:.2f} s long; a talking portrait needs at "
+            f"least {MIN_AUDIO_SECONDS:g} s of speech."
+        )
     if len(samples) / sr > MAX_AUDIO_SECONDS:
         raise PipelineError(_too_long(path, len(samples) / sr))
     if not np.all(np.isfinite(samples)):
         raise PipelineError(f"{path.name} contains invalid samples (NaN/inf). Export it again.")
     return np.clip(samples, -1.0, 1.0).astype(np.float32), int(sr)
+
+
+def _truncated_wav(path: Path) -> bool:
+    """True for a RIFF/WAVE file whose header promises more bytes than the file holds."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+            size = path.stat().st_size
+    except OSError:
+        return False
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return False
+    declared = int.from_bytes(head[4:8], "little") + 8
+    return declared != 0xFFFFFFFF + 8 and size < declared
 
 
 def _too_long(path: Path, seconds: float) -> str:

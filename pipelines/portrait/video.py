@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import time
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.base import PipelineError
-
-STALE_SECONDS = 6 * 3600
-"""Encoded clips older than this in the temp folder are removed when a new one starts."""
+from pipelines.scratch import work_dir
 
 
 class VideoWriter:
@@ -79,15 +76,9 @@ class VideoWriter:
 
 
 def temp_video_path(prefix: str = "portrait-") -> Path:
-    """A fresh, unique .mp4 path in the system temp dir (the caller stores a copy)."""
-    folder = Path(tempfile.gettempdir()) / "affect-studio-portrait"
-    folder.mkdir(exist_ok=True)
-    cutoff = time.time() - STALE_SECONDS
-    for old in folder.glob("*.mp4"):  # clips the caller has long since copied
-        with contextlib.suppress(OSError):
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".mp4", dir=folder)
+    """A fresh, unique .mp4 path in the job's private work folder (the caller stores a copy;
+    the studio removes the folder when the job ends)."""
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".mp4", dir=work_dir())
     os.close(fd)
     return Path(name)
 

@@ -21,7 +21,8 @@ def test_same_content_is_stored_once(store: Store, tmp_path: Path) -> None:
     assert first.original_name == "me.png"
     assert first.size == len(b"portrait bytes")
     assert first.path.read_bytes() == b"portrait bytes"
-    assert first.path == store.data_dir / "assets" / first.sha256[:2] / f"{first.sha256}.png"
+    # stored under its content hash, with the user's own name (messages name their file)
+    assert first.path == store.data_dir / "assets" / first.sha256[:2] / first.sha256 / "me.png"
     assert _stored_files(store) == [first.path]
     other = store.add_asset(b"other", "me.png")
     assert other.id != first.id
@@ -33,11 +34,17 @@ def test_original_name_is_display_text_only(store: Store) -> None:
     asset = store.add_asset(b"secret?", "../../etc/passwd")
     assert asset.original_name == "passwd"
     assert asset.path.is_relative_to(store.data_dir / "assets")
-    assert asset.path.suffix == ""
+    assert asset.path.name == "passwd"
+    assert asset.path.parent.name == asset.sha256
     weird = store.add_asset(b"x", "..\\..\\evil\x00name.w;av")
     assert "\x00" not in weird.original_name
     assert weird.path.is_relative_to(store.data_dir / "assets")
-    assert weird.path.name == weird.sha256
+    assert weird.path.name == "evilname.w;av"
+    dots = store.add_asset(b"dots", "..")
+    assert dots.path.name == "file" and dots.path.parent.name == dots.sha256
+    long = store.add_asset(b"long", "é" * 300 + ".wav")
+    assert long.path.suffix == ".wav" and len(long.path.name.encode()) <= 200
+    assert long.path.read_bytes() == b"long"
 
 
 def test_large_file_from_disk(store: Store, tmp_path: Path) -> None:

@@ -141,6 +141,9 @@ def test_delete_project_with_generations_needs_confirmation(store: Store) -> Non
         paths.append(store.data_dir / rel)
     asset = store.add_asset(b"portrait", "face.png")
     store.link_asset(gen.id, asset.id, "portrait")
+    shared = store.add_asset(b"shared speech", "speech.wav")
+    store.link_asset(gen.id, shared.id, "audio")
+    store.link_asset(kept.id, shared.id, "audio")
 
     with pytest.raises(ProjectNotEmpty, match="has 3 generations — confirm") as info:
         store.delete_project(project.id)
@@ -154,7 +157,14 @@ def test_delete_project_with_generations_needs_confirmation(store: Store) -> Non
     assert not store.artifacts.project_dir(project.id).exists()
     assert store.list_generations(project.id) == []
     assert store.get_generation(kept.id).project_id == keep.id
-    assert store.get_asset(asset.id).path.exists()  # inputs are shared, they stay
+    # an input only the deleted generations used goes with them; a shared one stays
+    with pytest.raises(NotFound):
+        store.get_asset(asset.id)
+    assert not asset.path.exists() and not asset.path.parent.exists()
+    assert store.get_asset(shared.id).path.read_bytes() == b"shared speech"
+    store.delete_generation(kept.id)
+    assert not shared.path.exists()
+    assert list((store.data_dir / "assets").rglob("*")) == []
 
 
 def test_concurrent_create_same_name_one_wins(store: Store) -> None:
