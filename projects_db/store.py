@@ -96,6 +96,10 @@ class Store(ProjectsMixin, GenerationsMixin, ConversationsMixin, MaintenanceMixi
     ) -> None:
         self.close()
 
+    def database_file(self) -> Path | None:
+        """The SQLite database file, or ``None`` for other databases."""
+        return sqlite_file(self.url)
+
     def register_runner(self) -> str:
         """This store's runner id; the first call takes the runner lock for the store's life."""
         self._check_open()

@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 
 from studio import compose_tab, dialogue_tab, library_tab, music_tab, portrait_tab, voice_tab
+from studio.api import build_api, hide_ui_handlers
 from studio.library import project_choices
 from studio.settings import Services
 from studio.ui import SCRATCH_PROJECT, TabContext, md_escape
@@ -26,7 +27,8 @@ def theme() -> gr.themes.Base:
 def build_app(services: Services) -> gr.Blocks:
     """The whole studio UI, bound to ``services`` (no module-level state, nothing loaded)."""
     data_dir = md_escape(str(services.settings.data_dir))
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    # UI cache files (copies of what was shown or uploaded) go after a day, checked hourly
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         with gr.Row(equal_height=True):
             gr.Markdown(f"# {TITLE}\nEmotional media, made offline · data in {data_dir}")
             project = gr.Dropdown(
@@ -44,10 +46,12 @@ def build_app(services: Services) -> gr.Blocks:
             dialogue_tab.build_tab(ctx)
             compose_tab.build_tab(ctx)
             library_tab.build_tab(ctx)
+        build_api(services)
 
         def reload_projects(pid: int | None) -> Any:
             return gr.update(choices=project_choices(services), value=pid)
 
         app.load(reload_projects, project, project)
+    hide_ui_handlers(app)
     app.queue(default_concurrency_limit=4)
     return app

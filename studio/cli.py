@@ -21,7 +21,8 @@ from studio import commands
 from studio.settings import Services, Settings
 
 EPILOG = """Environment: AFFECT_STUDIO_DATA_DIR, AFFECT_STUDIO_DB_URL, AFFECT_STUDIO_HOST,
-AFFECT_STUDIO_PORT, AFFECT_STUDIO_MODEL_DIR. Flags win over the environment."""
+AFFECT_STUDIO_PORT, AFFECT_STUDIO_AUTH, AFFECT_STUDIO_MODEL_DIR. Flags win over the
+environment."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="start the web UI (the default)")
     serve.add_argument("--host", default=None, help="interface to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (7860)")
+    serve.add_argument(
+        "--auth", default=None, metavar="USER:PASS", help="require this login (UI and API)"
+    )
 
     sub.add_parser("test", help="install the test dependencies and run the whole test suite")
 
@@ -195,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model_dir=getattr(args, "model_dir", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            auth=getattr(args, "auth", None),
         )
         if args.command in (None, "serve"):
             from studio.server import serve

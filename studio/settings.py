@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.base import LoadSettings
@@ -28,6 +28,8 @@ class Settings:
     model_dir: Path | None = None
     """Local checkpoints for bigger backends."""
     device: str = "cpu"
+    auth: tuple[str, str] | None = field(default=None, repr=False)
+    """User name and password the browser UI and API clients must give (``USER:PASS``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -46,12 +48,27 @@ class Settings:
             values["model_dir"] = Path(v)
         if v := env.get(ENV_PREFIX + "DEVICE"):
             values["device"] = v
+        if v := env.get(ENV_PREFIX + "AUTH"):
+            values["auth"] = v
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values.get("auth"), str):
+            values["auth"] = parse_auth(str(values["auth"]))
         if isinstance(values.get("data_dir"), str):
             values["data_dir"] = Path(str(values["data_dir"]))
         if "port" in values:
             values["port"] = _port(values["port"])
         return cls(**values)  # type: ignore[arg-type]
+
+
+def parse_auth(text: str) -> tuple[str, str]:
+    """``USER:PASS`` (the password may contain ':') as a (user, password) pair."""
+    user, sep, password = text.partition(":")
+    if not sep or not user.strip() or not password:
+        raise ValueError(
+            "Auth must be USER:PASS with a non-empty user name and password, e.g. "
+            "--auth lab:correct-horse-battery"
+        )
+    return user.strip(), password
 
 
 def _port(value: object) -> int:
