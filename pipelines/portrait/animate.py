@@ -11,6 +11,12 @@ from pipelines.emotion import EmotionSpec
 from pipelines.portrait import expression as ex
 from pipelines.portrait.motion import HeadTrack
 from pipelines.portrait.mouth import MouthTrack, draw_interior
+from pipelines.portrait.neutral import (
+    lip_colour,
+    mouth_opening_mask,
+    neutral_base,
+    refine_inner_lips,
+)
 from pipelines.portrait.warp import Mesh, build_mesh, render, unfold
 
 DEFAULT_TEETH = (226, 220, 206)
@@ -37,23 +43,29 @@ class Prepared:
 
 
 def prepare(frame: np.ndarray, points: np.ndarray) -> Prepared:
+    """Landmarks refined to the visible mouth opening, the neutral base (teeth painted over,
+    smile folds softened) and its mesh."""
     h, w = frame.shape[:2]
+    opening = mouth_opening_mask(frame, points)
+    if opening.any():
+        points = refine_inner_lips(points, opening)
     mesh = build_mesh(points, w, h)
     x0, y0, x1, y1 = mesh.roi
     origin, rot, iod = ex.face_frame(points)
     source = ex.measure_source(points)
+    base, _ = neutral_base(frame, points, source)
     return Prepared(
         frame=frame,
         points=points.astype(np.float32),
         mesh=mesh,
-        roi_src=np.ascontiguousarray(frame[y0:y1, x0:x1]),
+        roi_src=np.ascontiguousarray(base[y0:y1, x0:x1]),
         face=ex.to_face(points),
         origin=origin.astype(np.float32),
         rot=rot,
         iod=iod,
         source=source,
         teeth=_teeth_colour(frame, points, source),
-        lips=_lip_colour(frame, points),
+        lips=lip_colour(frame, points, opening),
     )
 
 
@@ -75,20 +87,6 @@ def _teeth_colour(
     return (r, g, b) if r + g + b > 360 else DEFAULT_TEETH
 
 
-def _lip_colour(frame: np.ndarray, points: np.ndarray) -> tuple[int, int, int]:
-    """The median colour of the lips (outer contour minus the opening)."""
-    import cv2
-
-    mask = np.zeros(frame.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(points[48:60]).astype(np.int32)], 1)
-    cv2.fillPoly(mask, [np.round(points[60:68]).astype(np.int32)], 0)
-    pixels = frame[mask > 0]
-    if len(pixels) < 8:
-        return (170, 90, 90)
-    r, g, b = (int(v) for v in np.median(pixels, axis=0))
-    return (r, g, b)
-
-
 @dataclass(frozen=True)
 class Plan:
     """Everything that moves, per clip."""
@@ -105,7 +103,7 @@ def make_plan(
     prep: Prepared, spec: EmotionSpec, mouth: MouthTrack, blink: np.ndarray, head: HeadTrack
 ) -> Plan:
     offsets, jaw_rest = ex.emotion_offsets(spec)
-    comp, comp_jaw = ex.compensation(prep.source)
+    comp, comp_jaw = ex.compensation(prep.face, prep.source)
     return Plan(offsets + comp, jaw_rest + comp_jaw, mouth, blink, head)
 
 

@@ -46,31 +46,33 @@ AU: Mapping[str, np.ndarray] = MappingProxyType({
                             (4, 12): (0.01, -0.02)}),
     "lip_corner_depress": _au({(48, 54, 60, 64): (0.01, 0.10), (59, 55, 67, 65): (0, 0.045),
                                (49, 53, 61, 63): (0, 0.035), (58, 56): (0, 0.015)}),
-    "lip_stretch": _au({(48, 54, 60, 64): (0.09, 0.015), (49, 53, 59, 55): (0.045, 0.0),
-                        (61, 63, 65, 67): (0.03, 0.0)}),
+    "lip_stretch": _au({(48, 54, 60, 64): (0.07, 0.05), (49, 53, 59, 55): (0.035, 0.02),
+                        (61, 63, 65, 67): (0.02, 0.01)}),
     "upper_lip_raise": _au({(50, 51, 52): (0, -0.055), (49, 53): (0, -0.035),
                             (61, 62, 63): (0, -0.045), (31, 35): (0, -0.02)}),
     "nose_wrinkle": _au({(31, 32, 34, 35): (0, -0.03), (33,): (0, -0.02), (29, 30): (0, -0.01),
                          (21, 22): (-0.02, 0.04), (39, 42): (0, -0.01)}),
     "lip_press": _au({(50, 51, 52): (0, 0.025), (56, 57, 58): (0, -0.03),
                       (48, 54, 60, 64): (-0.02, 0.0)}),
+    "chin_raise": _au({(56, 57, 58): (0, -0.03), (65, 66, 67): (0, -0.015), (7, 8, 9): (0, -0.02),
+                       (55, 59): (0, -0.015)}),
     "dimple_right": _au({(54, 64): (0.05, -0.07), (53, 55, 63, 65): (0.02, -0.03),
                          (13,): (0.0, -0.015)}),
 })  # fmt: skip
 """Displacements at full strength for each action unit (AU1, AU2, AU4, AU5, AU7, AU6, AU12,
-AU15, AU20, AU10, AU9, AU23/24, unilateral AU14)."""
+AU15, AU20, AU10, AU9, AU23/24, AU17, unilateral AU14)."""
 
 EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "neutral": {},
     "happy": {"lip_corner_pull": 1.0, "cheek_raise": 0.8, "lid_tighten": 0.2},
-    "sad": {"inner_brow_raise": 1.0, "brow_lower": 0.35, "lip_corner_depress": 1.0,
-            "upper_lid_raise": -0.45},
-    "angry": {"brow_lower": 1.0, "lid_tighten": 0.6, "upper_lid_raise": 0.3, "lip_press": 1.0},
-    "fearful": {"inner_brow_raise": 0.9, "outer_brow_raise": 0.5, "brow_lower": 0.3,
-                "upper_lid_raise": 1.0, "lip_stretch": 1.0},
+    "sad": {"inner_brow_raise": 1.3, "brow_lower": 0.4, "lip_corner_depress": 1.5,
+            "upper_lid_raise": -0.6, "chin_raise": 1.0},
+    "angry": {"brow_lower": 1.5, "lid_tighten": 0.8, "upper_lid_raise": 0.4, "lip_press": 1.3},
+    "fearful": {"inner_brow_raise": 1.2, "outer_brow_raise": 0.6, "brow_lower": 0.4,
+                "upper_lid_raise": 1.3, "lip_stretch": 1.4},
     "surprised": {"inner_brow_raise": 0.9, "outer_brow_raise": 1.0, "upper_lid_raise": 0.8},
-    "disgusted": {"nose_wrinkle": 1.0, "upper_lip_raise": 1.0, "brow_lower": 0.5,
-                  "lid_tighten": 0.4, "lip_corner_depress": 0.4},
+    "disgusted": {"nose_wrinkle": 1.5, "upper_lip_raise": 1.6, "brow_lower": 0.6,
+                  "lid_tighten": 0.5, "lip_corner_depress": 0.6, "chin_raise": 0.6},
     "contemptuous": {"dimple_right": 1.0, "lid_tighten": 0.2, "upper_lid_raise": -0.2},
 })  # fmt: skip
 """Each emotion as AU weights (after EMFACS prototypes)."""
@@ -131,6 +133,10 @@ NEUTRAL_SMILE = -0.02
 """A relaxed mouth's corners sit about this far (face units) above the lip line."""
 
 
+SMILE_OVERCORRECT = 0.06
+"""How far below the neutral line a broadly smiling source's corners are set (face units)."""
+
+
 def face_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """(origin, rotation columns ex|ey, IOD) of the face frame for 68 points in pixels."""
     left, right = points[36:42].mean(0), points[42:48].mean(0)
@@ -155,11 +161,37 @@ def measure_source(points: np.ndarray) -> SourceExpression:
     return SourceExpression(smile=smile, mouth_open=max(0.0, gap), eye_open=eye)
 
 
-def compensation(src: SourceExpression, strength: float = 0.85) -> tuple[np.ndarray, float]:
-    """Deformation (and jaw change) that takes the source's smile/frown and open mouth back
-    towards a relaxed face, so that any emotion starts from neutral."""
-    pull = float(np.clip((src.smile - NEUTRAL_SMILE) / 0.10, -1.2, 1.8)) * strength
-    return -AU["lip_corner_pull"] * pull, -src.mouth_open
+def compensation(
+    face: np.ndarray, src: SourceExpression, strength: float = 1.0
+) -> tuple[np.ndarray, float]:
+    """Deformation (and jaw change) that takes the source's smile/frown and open mouth back to a
+    relaxed face, so that any emotion starts from neutral: the lips close, the corners go to the
+    line where the lips meet (a little below it) and in by the width a smile added, the lip
+    contours follow the corners smoothly (a smile's U flattens), the cheeks and lower lids drop.
+    ``face`` is the source's 68 points in face units."""
+    closing = -src.mouth_open
+    g = face + jaw(closing)
+    meet = float(np.mean(g[[61, 62, 63], 1]))
+    centre_x = float((g[48, 0] + g[54, 0]) / 2)
+    half = max(float(g[54, 0] - g[48, 0]) / 2, 1e-3)
+    excess = src.smile - NEUTRAL_SMILE
+    narrow = float(np.clip(excess, 0.0, 0.25)) * 1.0  # a smile widens the mouth
+    # a smile's cheeks and folds stay in the texture: its corners go a little lower to balance
+    over = SMILE_OVERCORRECT * float(np.clip(excess / 0.15, 0.0, 1.0))
+    d = np.zeros((N, 2), np.float32)
+    for corner, sign in ((48, -1.0), (54, 1.0)):
+        dy = (meet - NEUTRAL_SMILE + over) - float(g[corner, 1])
+        for i in range(48, 68):
+            rel = (float(g[i, 0]) - centre_x) / half
+            if rel * sign <= 0:
+                continue
+            w = 1.0 if i in (60, 64) else min(abs(rel), 1.0) ** 1.6
+            d[i] += (-sign * narrow * half * w, dy * w)
+    for up, low in ((61, 67), (62, 66), (63, 65)):  # close every column, not just on average
+        d[low, 1] -= float(g[low, 1] - g[up, 1]) + float(d[low, 1] - d[up, 1])
+    if excess > 0:  # a smile also lifts the cheeks and the lower lids (AU6): let them down
+        d -= AU["cheek_raise"] * float(min(excess / 0.1, 1.2))
+    return d * strength, closing
 
 
 def blink(points_face: np.ndarray, closed: float) -> np.ndarray:

@@ -147,10 +147,7 @@ def draw_interior(
     gap = float(np.mean(inner[[7, 6, 5], 1] - inner[[1, 2, 3], 1]))
     outline = smooth_lips(inner)
     if gap < 1.5:  # closed: a soft dark line where the lips meet hides any squeezed teeth
-        line = np.round(outline[: len(outline) // 2] * 4).astype(np.int32)
-        colour = tuple(float(c) for c in np.array(lip_rgb, np.float32) * 0.55)
-        thick = max(1, round(0.02 * iod + gap))
-        cv2.polylines(roi, [line], False, colour, thick, cv2.LINE_AA, shift=2)
+        _closed_line(roi, outline[: len(outline) // 2], iod, gap, lip_rgb)
         return
     x0, y0 = np.floor(outline.min(0)).astype(int) - 2
     x1, y1 = np.ceil(outline.max(0)).astype(int) + 3
@@ -192,6 +189,33 @@ def draw_interior(
     alpha = mask.astype(np.float32)[..., None] / 255.0
     patch = roi[y0:y1, x0:x1].astype(np.float32)
     roi[y0:y1, x0:x1] = np.clip(patch * (1 - alpha) + layer * alpha, 0, 255).astype(np.uint8)
+
+
+def _closed_line(
+    roi: np.ndarray, line: np.ndarray, iod: float, gap: float, lip_rgb: tuple[int, int, int]
+) -> None:
+    """Where closed lips meet: a thin shadow, darkest in the middle, fading towards the corners,
+    blended onto the lips (a hard grey bar reads as a slot)."""
+    import cv2
+
+    x0, y0 = np.floor(line.min(0)).astype(int) - 3
+    x1, y1 = np.ceil(line.max(0)).astype(int) + 4
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, roi.shape[1]), min(y1, roi.shape[0])
+    if x1 - x0 < 3 or y1 - y0 < 2:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    pts = np.round((line - (x0, y0)) * 4).astype(np.int32)
+    thick = max(1, round(0.014 * iod + 0.5 * gap))
+    cv2.polylines(mask, [pts], False, 255, thick, cv2.LINE_AA, shift=2)
+    mask = cv2.GaussianBlur(mask, (3, 3), 0)
+    xs = np.arange(x1 - x0, dtype=np.float32)
+    cx, half = float(line[:, 0].mean()) - x0, max(float(np.ptp(line[:, 0])) / 2, 1.0)
+    fade = np.clip(1.15 - np.abs(xs - cx) / half, 0.35, 1.0)[None, :]
+    alpha = (mask.astype(np.float32) / 255.0 * 0.8 * fade)[..., None]
+    shade = np.array(lip_rgb, np.float32) * 0.42
+    patch = roi[y0:y1, x0:x1].astype(np.float32)
+    roi[y0:y1, x0:x1] = np.clip(patch * (1 - alpha) + shade * alpha, 0, 255).astype(np.uint8)
 
 
 def smooth_lips(inner: np.ndarray, samples: int = 12) -> np.ndarray:

@@ -16,6 +16,7 @@ BORDER_PER_SIDE = 4
 MIN_AREA_RATIO = 0.02
 """A checked triangle that flips or shrinks below this share of its area counts as folded."""
 UPPER_INNER, LOWER_INNER = {61, 62, 63}, {65, 66, 67}
+LIPS = set(range(48, 68))
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ def build_mesh(points: np.ndarray, width: int, height: int) -> Mesh:
         [
             not any(set(t) <= hole for hole in holes)
             and not (set(t) & UPPER_INNER and set(t) & LOWER_INNER)  # spans the lip gap
+            and not ({48, 60} <= set(t) or {54, 64} <= set(t))  # corner slivers: lips close
+            and not set(t) <= LIPS  # inside the lips a fold is a local glitch, not a tear
             for t in tris.tolist()
         ]
     )
