@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import threading
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,25 @@ def require_number(name: str, value: object, low: float, high: float) -> float:
     return v
 
 
+_KEEP_CONTROLS = {"\n", "\t"}
+_DROP_FORMAT = {"\ufeff", "\ufffe"}
+
+
+def clean_text(text: str) -> str:
+    """User text made safe to store, speak and show: NFC-normalised, line ends as ``\n``,
+    without control characters (NUL, escape sequences…; newlines and tabs stay), byte-order
+    marks or lone surrogates (which cannot be written as UTF-8). Zero-width joiners, which
+    Devanagari and emoji need, are kept."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = [
+        ch
+        for ch in text
+        if ch in _KEEP_CONTROLS
+        or (unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _DROP_FORMAT)
+    ]
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
 def coerce_emotion(value: object) -> EmotionSpec:
     """An ``EmotionSpec`` from a spec, a string like ``"happy:0.7+surprised:0.3"`` or a dict."""
     if isinstance(value, EmotionSpec):
@@ -144,6 +164,15 @@ class Request:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seed", validate_seed(self.seed))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                object.__setattr__(self, f.name, clean_text(value))
+            elif isinstance(value, Path) and "\x00" in str(value):
+                raise PipelineError(
+                    f"The file name given for {f.name} contains a NUL character — choose the "
+                    "file again."
+                )
 
     @property
     def emotion_label(self) -> str | None:

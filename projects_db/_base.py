@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from projects_db.artifacts import ArtifactStore
@@ -54,8 +55,16 @@ class StoreBase:
     def _writing(self) -> Iterator[Session]:
         """A transaction that commits on success (SQLite: holds the write lock throughout)."""
         self._check_open()
-        with self._write_sessions() as session, session.begin():
-            yield session
+        try:
+            with self._write_sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
+                raise StoreError(
+                    "The database became read-only — make the data directory and its "
+                    "studio.db writable again, then retry"
+                ) from exc
+            raise
 
     def _check_open(self) -> None:
         if self._engine is None:

@@ -90,7 +90,14 @@ def sqlite_file(url: str) -> Path | None:
 
 def check_sqlite_file(path: Path) -> None:
     """Refuse a database file that is corrupt or not a studio database, without touching it."""
-    if not path.exists() or path.stat().st_size == 0:
+    if not path.exists():
+        return
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(
+            f"Database {path} is read-only for this user — make it writable "
+            f"(chmod u+rw '{path}') or start with another --data-dir"
+        )
+    if path.stat().st_size == 0:
         return
     corrupt = (
         f"Database {path} is corrupt or not a studio database; it was left untouched — "

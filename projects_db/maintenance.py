@@ -75,17 +75,24 @@ class MaintenanceMixin(AssetRefsMixin):
                 _remove(entry)
         return found
 
-    def collect_garbage(self, *, dry_run: bool = False) -> GarbageReport:
+    def collect_garbage(
+        self, *, dry_run: bool = False, min_age_seconds: float = STRAY_GRACE_SECONDS
+    ) -> GarbageReport:
         """Find, and unless ``dry_run`` remove, everything in the data directory that nothing
-        refers to. Safe while studios run: fresh files and live runners' folders are kept."""
+        refers to. Safe while studios run: live runners' folders and anything younger than
+        ``min_age_seconds`` (an upload about to be used) are kept."""
         report = GarbageReport(dry_run=dry_run)
-        orphans = self.orphan_assets()
+        orphans = self.orphan_assets(grace_seconds=min_age_seconds)
         for asset in orphans:
             report.unused_assets.append(self._relative(asset.path))
             report.bytes += _size(asset.path)
         if not dry_run:
             self.release_assets(a.id for a in orphans)
-        stray = [*self._stray_assets(), *self._stray_artifacts(), *self.sweep_temp(dry_run=True)]
+        stray = [
+            *self._stray_assets(min_age_seconds),
+            *self._stray_artifacts(),
+            *self.sweep_temp(dry_run=True),
+        ]
         for path in stray:
             report.stray_files.append(self._relative(path))
             report.bytes += _size(path)
@@ -96,13 +103,13 @@ class MaintenanceMixin(AssetRefsMixin):
                     _remove(path)
         return report
 
-    def _stray_assets(self) -> list[Path]:
+    def _stray_assets(self, min_age_seconds: float) -> list[Path]:
         root = self.data_dir / "assets"
         known = self.asset_paths()
         out = []
         for path in sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink()):
             rel = path.relative_to(self.data_dir).as_posix()
-            if rel not in known and _older_than(path, STRAY_GRACE_SECONDS):
+            if rel not in known and _older_than(path, min_age_seconds):
                 out.append(path)
         return out
 

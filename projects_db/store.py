@@ -53,6 +53,15 @@ class Store(ProjectsMixin, GenerationsMixin, ConversationsMixin, MaintenanceMixi
         """
         root = prepare_data_dir(Path(data_dir), _SUBDIRS)
         url = db_url or f"sqlite:///{root / 'studio.db'}"
+        try:
+            make_url(url)
+        except (SQLAlchemyError, ValueError, TypeError):
+            raise StoreError(
+                f"Database URL {url if '@' not in url else '(hidden)'!r} is not a database "
+                "URL — use e.g. "
+                "sqlite:////home/me/studio.db or postgresql+psycopg://user:pass@host/dbname, "
+                "or leave it out to use the data directory's own SQLite file"
+            ) from None
         where = str(sqlite_file(url) or _redacted(url))
         with file_lock(root / _OPEN_LOCK):
             database = sqlite_file(url)

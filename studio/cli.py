@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -86,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     for module in commands.modules():
         module.add_parser(sub, common)
 
+    gc = sub.add_parser(
+        "gc", parents=[common], help="free input files and leftovers nothing refers to"
+    )
+    gc.add_argument("--dry-run", action="store_true", help="only report what would be freed")
+    gc.add_argument(
+        "--min-age",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="keep anything younger than this (an upload about to be used); default 3600",
+    )
+
     be = sub.add_parser("backends", help="list the backends, or install one's environment")
     be.add_argument("--json", action="store_true")
     bsub = be.add_subparsers(dest="action", metavar="ACTION")
@@ -142,6 +155,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         for module in commands.modules():
             if args.command == module.__name__.rsplit(".", 1)[-1]:
                 return int(module.run(args, services))
+        if args.command == "gc":
+            return collect_garbage(services, dry_run=args.dry_run, min_age=args.min_age)
         if args.command == "projects":
             if args.action == "list":
                 projects = store.list_projects()
@@ -187,6 +202,30 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             services.generations.delete_generation(args.id)
             print(f"Deleted generation #{args.id} and its files.")
     return 0
+
+
+def collect_garbage(services: Services, *, dry_run: bool, min_age: float) -> int:
+    """``launch.py gc``: report, and unless a dry run free, what nothing refers to."""
+    report = services.store.collect_garbage(dry_run=dry_run, min_age_seconds=max(0.0, min_age))
+    cache = services.settings.data_dir.resolve() / "cache"
+    stale = [p for p in cache.rglob("*") if p.is_file() and _age(p) > max(min_age, 86400.0)]
+    for path in stale:
+        report.bytes += path.stat().st_size
+        if not dry_run:
+            path.unlink(missing_ok=True)
+    verb = "Would free" if dry_run else "Freed"
+    print(
+        f"{verb} {report.bytes / 1e6:.1f} MB: {len(report.unused_assets)} input file(s) no "
+        f"generation uses, {len(report.stray_files)} leftover file(s)/folder(s), "
+        f"{len(stale)} UI cache file(s) older than a day."
+    )
+    for rel in [*report.unused_assets, *report.stray_files]:
+        print(f"  {rel}")
+    return 0
+
+
+def _age(path: Path) -> float:
+    return time.time() - path.stat().st_mtime
 
 
 def main(argv: Sequence[str] | None = None) -> int:
