@@ -12,7 +12,13 @@ from typing import Any
 from pipelines import registry
 from pipelines.base import PipelineError
 from pipelines.emotion import EMOTIONS, EmotionSpec, label_choices
-from pipelines.portrait.request import DEFAULT_IMAGE, SIZES, PortraitRequest, pack_phonemes
+from pipelines.portrait.request import (
+    DEFAULT_IMAGE,
+    FRAMINGS,
+    SIZES,
+    PortraitRequest,
+    pack_phonemes,
+)
 from projects_db import GenerationInfo
 from studio.ui import HEAVY, USER_ERRORS, TabContext, follow, md_escape, outcome, problem
 from studio.ui import project_or_scratch as _project_or_scratch
@@ -107,6 +113,7 @@ class PortraitTab:
         phonemes: tuple[Any, ...] = (),
         voice_emotion: EmotionSpec | None = None,
         silence: float = 3.0,
+        framing: str = "auto",
     ) -> PortraitRequest:
         return PortraitRequest(
             image=image,
@@ -118,6 +125,7 @@ class PortraitTab:
             head_motion=float(head_motion),
             blink_rate=float(blink_rate),
             silence=float(silence),
+            framing=framing,
             seed=int(seed),
         )
 
@@ -135,6 +143,7 @@ class PortraitTab:
         seed: int,
         size: int = 512,
         progress: Callable[..., Any] | None = None,
+        framing: str = "auto",
     ) -> GenerationInfo:
         """Everything the Generate button does; returns the finished portrait generation."""
         pid = _project_or_scratch(self.services, project_id)
@@ -154,7 +163,7 @@ class PortraitTab:
         request = self.build_request(
             image=image, audio=audio, emotion=emotion, head_motion=head_motion,
             blink_rate=blink_rate, seed=seed, size=size, phonemes=phonemes,
-            voice_emotion=voice_emotion,
+            voice_emotion=voice_emotion, framing=framing,
         )  # fmt: skip
         job = self.services.generations.submit(pid, "portrait", request)
         return follow(job, progress)
@@ -229,6 +238,11 @@ def build_tab(ctx: TabContext) -> None:
                 head = gr.Slider(0, 2, 1, step=0.1, label="Head motion")
                 blinks = gr.Slider(0, 40, 17, step=1, label="Blinks per minute")
                 size = gr.Dropdown(list(SIZES), value=512, label="Size (short side, px)")
+                framing = gr.Radio(
+                    list(FRAMINGS), value="auto", label="Framing",
+                    info="full = the whole photo, face = a crop around the head, auto = full "
+                    "unless the photo is over twice the face crop",
+                )  # fmt: skip
                 seed = gr.Number(0, precision=0, label="Seed")
                 go = gr.Button("Generate", variant="primary", elem_id="portrait-generate")
         with gr.Row():
@@ -238,7 +252,7 @@ def build_tab(ctx: TabContext) -> None:
         def on_generate(
             pid: int | None, photo_v: str | None, mode_v: str, audio_v: str | None,
             gen_v: int | None, text_v: str, label_v: str, blend_v: str, bw: float, inten: float,
-            head_v: float, blink_v: float, size_v: int, seed_v: float,
+            head_v: float, blink_v: float, size_v: int, framing_v: str, seed_v: float,
             progress: gr.Progress = gr.Progress(),
         ) -> Iterator[list[Any]]:  # fmt: skip
             yield ["Working…", gr.skip(), gr.skip()]
@@ -246,7 +260,7 @@ def build_tab(ctx: TabContext) -> None:
                 emotion = build_emotion(label_v, blend_v, bw, inten)
                 info = tab.generate(
                     pid, photo_v, mode_v, audio_v, gen_v, text_v, emotion, head_v, blink_v,
-                    int(seed_v or 0), int(size_v), progress,
+                    int(seed_v or 0), int(size_v), progress, framing_v or "auto",
                 )  # fmt: skip
             except USER_ERRORS as exc:
                 yield [problem(exc), gr.skip(), gr.skip()]
@@ -257,7 +271,7 @@ def build_tab(ctx: TabContext) -> None:
         go.click(
             on_generate,
             [ctx.project, photo, mode, audio, voice_gen, text, label, blend, blend_w, intensity,
-             head, blinks, size, seed],
+             head, blinks, size, framing, seed],
             [status, video, stills],
             concurrency_id=HEAVY,
             concurrency_limit=1,

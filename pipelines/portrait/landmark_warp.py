@@ -35,6 +35,11 @@ STILLS = 6
 SILENCE_RATE = 16000
 
 
+def face_crop_side(points: np.ndarray) -> float:
+    """The side (photo px) of the square "face" framing: 4.8 eye distances."""
+    return 4.8 * float(np.linalg.norm(points[42:48].mean(0) - points[36:42].mean(0)))
+
+
 def frame_photo(
     rgb: np.ndarray, points: np.ndarray, size: int, crop: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -44,10 +49,9 @@ def frame_photo(
     h, w = rgb.shape[:2]
     if crop:
         eyes = (points[36:42].mean(0) + points[42:48].mean(0)) / 2
-        iod = float(np.linalg.norm(points[42:48].mean(0) - points[36:42].mean(0)))
-        side = min(4.8 * iod, w, h)
+        side = min(face_crop_side(points), w, h)
         cx = float(np.clip(eyes[0], side / 2, w - side / 2))
-        cy = float(np.clip(eyes[1] + 0.75 * iod, side / 2, h - side / 2))
+        cy = float(np.clip(eyes[1] + 0.75 * side / 4.8, side / 2, h - side / 2))
         x0, y0 = cx - side / 2, cy - side / 2
         scale = size / side
         out_w = out_h = size
@@ -193,7 +197,8 @@ class WarpBackend:
         rgb = load_image(request.image_path, notes)
         check(cancel, progress, 0.02, "finding the face")
         points = find_face(self.models, rgb, name, notes)
-        frame, pts = frame_photo(rgb, points, request.size, request.crop)
+        framing = request.framing_for(min(rgb.shape[:2]), face_crop_side(points))
+        frame, pts = frame_photo(rgb, points, request.size, framing == "face")
         del rgb
         check(cancel, progress, 0.05, "reading the audio")
         samples, sr, silent = prepare_audio(request, notes)
@@ -215,6 +220,7 @@ class WarpBackend:
             "frames": n,
             "fps": request.fps,
             "size": [clip.width, clip.height],
+            "framing": framing,
             "planned_blinks": blinks,
             "head_motion_range": {k: round(v, 3) for k, v in plan.head.range().items()},
             "source_expression": {

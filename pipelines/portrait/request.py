@@ -18,6 +18,9 @@ SAMPLE_SPEECH = ASSETS / "sample_speech.wav"
 """A short bundled spoken sentence (espeak-ng), used by ``PortraitRequest.example``."""
 
 MAX_AUDIO_SECONDS = 600.0
+AUTO_FULL_RATIO = 2.0
+"""framing "auto" keeps the whole photo while its short side is at most this × the face crop."""
+FRAMINGS = ("auto", "full", "face")
 SIZES = (128, 160, 192, 256, 320, 384, 448, 512, 576, 640, 720, 768, 1024)
 
 Phoneme = tuple[str, float, float]
@@ -63,8 +66,12 @@ class PortraitRequest(Request):
     size: int = 512
     """Output size in pixels on the short side (even)."""
     fps: int = 25
-    crop: bool = True
-    """Frame the video around the face (like DICE-Talk's crop); False keeps the whole photo."""
+    framing: str = "auto"
+    """"full" = the whole photo (aspect kept) with the animated face in place; "face" = a square
+    crop around the head (like DICE-Talk's); "auto" = full for photos up to twice the face
+    crop's size, else face."""
+    crop: bool | None = None
+    """Older requests' switch: True = framing "face", False = "full" (None = use ``framing``)."""
     head_motion: float = 1.0
     """0 = still head, 1 = natural, 2 = lively."""
     blink_rate: float = 17.0
@@ -98,7 +105,11 @@ class PortraitRequest(Request):
             f"size must be one of {', '.join(map(str, SIZES))}, got {self.size}.",
         )
         require(self.fps in (12, 15, 24, 25, 30), f"fps must be 12/15/24/25/30, got {self.fps}.")
-        require(isinstance(self.crop, bool), "crop must be true or false.")
+        require(self.crop is None or isinstance(self.crop, bool), "crop must be true or false.")
+        require(
+            self.framing in FRAMINGS,
+            f"framing must be one of {', '.join(FRAMINGS)}, got {self.framing!r}.",
+        )
         require(isinstance(self.emotion_check, bool), "emotion_check must be true or false.")
         require_number("head_motion", self.head_motion, 0.0, 2.0)
         require_number("blink_rate", self.blink_rate, 0.0, 60.0)
@@ -108,6 +119,15 @@ class PortraitRequest(Request):
     def image_path(self) -> Path:
         """The photo to animate (the bundled default when none is given)."""
         return self.image if self.image is not None else DEFAULT_IMAGE
+
+    def framing_for(self, photo_side: float, face_crop_side: float) -> str:
+        """ "full" or "face" for a photo whose short side is ``photo_side`` px and whose face crop
+        would be ``face_crop_side`` px."""
+        if self.crop is not None:
+            return "face" if self.crop else "full"
+        if self.framing != "auto":
+            return self.framing
+        return "full" if photo_side <= AUTO_FULL_RATIO * face_crop_side else "face"
 
     @classmethod
     def example(cls, seed: int = 0) -> Self:
@@ -125,6 +145,7 @@ class PortraitRequest(Request):
             {"emotion": "hapy"},
             {"size": 333},
             {"fps": 1000},
+            {"framing": "wide"},
             {"head_motion": 5},
             {"blink_rate": -1},
             {"silence": 0},

@@ -22,6 +22,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     speech.add_argument("--text", default=None, help="text, spoken first by the Voice pipeline")
     p.add_argument("--emotion", default=None, help="e.g. happy, sad@0.5, happy:0.7+surprised:0.3")
     p.add_argument("--size", type=int, default=512, help="short side in pixels (512)")
+    p.add_argument(
+        "--framing", choices=("auto", "full", "face"), default="auto",
+        help="full = whole photo, face = crop around the head, auto = full unless the photo is "
+        "over twice the face crop (auto)",
+    )  # fmt: skip
     p.add_argument("--head-motion", type=float, default=1.0, help="0 still … 2 lively (1)")
     p.add_argument("--blinks", type=float, default=17.0, help="blinks per minute (17)")
     p.add_argument("--no-check", action="store_true", help="skip the emotion check (faster)")
@@ -64,6 +69,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
         "voice_emotion": str(voice_emotion) if voice_emotion else None,
         "phonemes": [list(p) for p in phonemes],
         "size": args.size,
+        "framing": args.framing,
         "head_motion": args.head_motion,
         "blink_rate": args.blinks,
         "emotion_check": not args.no_check,

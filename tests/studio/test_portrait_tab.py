@@ -125,11 +125,13 @@ def test_cli_command(services, registered, speech, tmp_path: Path, capsys) -> No
         parser.add_subparsers(dest="command"), argparse.ArgumentParser(add_help=False)
     )
     out = tmp_path / "talk.mp4"
-    argv = ["portrait", "--audio", str(speech), "--emotion", "sad@0.7", "--size", "160"]
+    argv = ["portrait", "--audio", str(speech), "--emotion", "sad@0.7", "--size", "160",
+            "--framing", "full"]  # fmt: skip
     args = parser.parse_args([*argv, "--seed", "4", "-o", str(out), "--json"])
     assert portrait.run(args, services) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["status"] == "done" and printed["emotion"] == "sad"
+    assert printed["metadata"]["framing"] == "full"
     assert printed["metadata"]["emotion_check"]["lip_sync_r"] > 0.5
     assert out.stat().st_size > 0
     missing = parser.parse_args(["portrait", "--audio", str(tmp_path / "nope.wav"), "-o", str(out)])
