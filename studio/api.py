@@ -208,8 +208,11 @@ class StudioApi:
         """A project's generations, newest first (read only; at most 500)."""
         name = (project or "").strip() or SCRATCH_PROJECT
         found = self.store.find_project(name)
+        if found is None and name == SCRATCH_PROJECT:
+            return []  # nothing made yet
         if found is None:
-            raise _user_error(f"No project named {name!r}.")
+            names = ", ".join(p.name for p in self.store.list_projects()) or "(none yet)"
+            raise _user_error(f"No project named {name!r}. Projects: {names}.")
         rows = self.store.list_generations(
             found.id,
             task=task or None,
