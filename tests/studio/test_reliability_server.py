@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 from gradio_client import Client
+from studio_server import ROOT, RunningStudio, cli, running_studio
 
 from studio.api import ENDPOINTS
 from studio.server import exposure_warning, is_loopback
 from studio.settings import Settings, parse_auth
-
-from studio_server import ROOT, RunningStudio, cli, running_studio
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +114,7 @@ def test_readme_scripting_example_runs(studio: RunningStudio, capsys: Any) -> No
     assert all(f'api_name="/{name}"' in example for name in ENDPOINTS)
     code = example.replace("http://127.0.0.1:7860/", studio.url)
     scope: dict[str, Any] = {}
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - our own README's example
+    exec(compile(code, "README.md", "exec"), scope)
     for name in ("wav", "video", "midi", "mp4"):
         assert Path(scope[name]).stat().st_size > 100, name
     assert scope["reply"].strip() and scope["reply2"].strip()
