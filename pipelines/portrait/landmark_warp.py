@@ -51,7 +51,8 @@ def frame_photo(
         eyes = (points[36:42].mean(0) + points[42:48].mean(0)) / 2
         side = min(face_crop_side(points), w, h)
         cx = float(np.clip(eyes[0], side / 2, w - side / 2))
-        cy = float(np.clip(eyes[1] + 0.75 * side / 4.8, side / 2, h - side / 2))
+        below = 0.75 * face_crop_side(points) / 4.8  # centre 0.75 eye distances below the eyes
+        cy = float(np.clip(eyes[1] + below, side / 2, h - side / 2))
         x0, y0 = cx - side / 2, cy - side / 2
         scale = size / side
         out_w = out_h = size
