@@ -15,6 +15,7 @@ from typing import Any
 
 from pipelines import registry
 from pipelines.base import PipelineError
+from pipelines.dialogue.core import THINKING_STAGE
 from pipelines.dialogue.parse import partial_reply
 from pipelines.dialogue.request import STREAM_STAGE, TRAITS, DialogueRequest
 from pipelines.dialogue.rubric import CRITERIA
@@ -24,6 +25,8 @@ from studio.settings import Services
 from studio.ui import md_escape, project_or_scratch
 
 TASK = "dialogue"
+REVEAL_STEPS = 12
+"""A chosen reply that was not streamed live appears in about this many steps."""
 DEFAULT_PERSONA: dict[str, Any] = {
     "name": "Sam", "style": "warm, calm and concise", "openness": 0.5,
     "conscientiousness": 0.5, "extraversion": 0.5, "agreeableness": 0.7, "neuroticism": 0.3,
@@ -39,6 +42,8 @@ class Streamed:
     partial: str
     turn: TurnInfo | None = None
     generation: GenerationInfo | None = None
+    thinking: str = ""
+    """While candidates are written and scored: what is happening ("writing 4 replies …")."""
 
 
 def persona_from(data: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -131,24 +136,38 @@ class Dialogue:
         server: Mapping[str, str] | None = None,
         max_new_tokens: int = 160,
         poll: float = 0.1,
+        reveal: float = 0.02,
     ) -> Iterator[Streamed]:
-        """Run one turn; yields the reply as it grows, then the recorded turn."""
+        """Run one turn; yields "thinking" updates while candidates are written and scored
+        (or the reply as it grows, for a single streamed candidate), then the chosen reply
+        revealed a few words at a time (``reveal`` seconds apart), then the recorded turn."""
         conv = self.store.get_conversation(conversation_id)
         req = self.build_request(
             conversation_id, message, seed=seed, server=server, max_new_tokens=max_new_tokens
         )
         job = self.services.generations.submit(conv.project_id, TASK, req, backend=conv.backend)
-        shown = ""
+        shown = thought = ""
         while not job.finished:
-            if job.stage.startswith(STREAM_STAGE):
-                text = partial_reply(job.stage[len(STREAM_STAGE) :])
+            stage = job.stage
+            if stage.startswith(STREAM_STAGE):
+                text = partial_reply(stage[len(STREAM_STAGE) :])
                 if text != shown:
                     shown = text
                     yield Streamed(text)
+            elif stage.startswith(THINKING_STAGE) and stage != thought:
+                thought = stage
+                yield Streamed("", thinking=stage[len(THINKING_STAGE) :])
             time.sleep(poll)
         info = job.wait()
         if info.status != "done":
             raise PipelineError(f"The reply failed ({info.status}): {info.error}")
+        reply = self._reply(info)
+        if not shown:  # the chosen candidate was not streamed live: stream it now
+            words = reply.split(" ")
+            step = max(1, len(words) // REVEAL_STEPS)
+            for k in range(step, len(words), step):
+                yield Streamed(" ".join(words[:k]))
+                time.sleep(reveal)
         yield Streamed(
             partial=self._reply(info),
             turn=self.record(conversation_id, message, info),

@@ -105,7 +105,10 @@ def build_tab(ctx: TabContext) -> None:
                 for update in dialogue.send(
                     int(cid), text, server={"url": u, "model": m, "key": k}
                 ):
-                    chat_now = [*history, {"role": "assistant", "content": update.partial or "…"}]
+                    shown = update.partial or (
+                        f"💭 thinking… ({update.thinking})" if update.thinking else "…"
+                    )
+                    chat_now = [*history, {"role": "assistant", "content": shown}]
                     if update.turn is None:
                         yield [gr.skip(), gr.skip(), chat_now, gr.skip(), gr.skip()]
                     else:

@@ -1,5 +1,6 @@
-"""One dialogue turn, shared by every backend: understand → plan → prompt → generate →
-parse → enforce safety → score. Backends supply only the text generator."""
+"""One dialogue turn, shared by every backend: understand → plan → prompt → generate n
+candidates → parse → judge (strict rubric) → keep the best or a grounded fallback → enforce
+safety → score. Backends supply only the text generator."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from typing import Protocol
 
 from pipelines.base import CancelToken, ProgressFn, check
 from pipelines.dialogue import rubric
+from pipelines.dialogue.fallback import grounded_fallback
+from pipelines.dialogue.judge import Verdict, judge
 from pipelines.dialogue.measure import measure_reply, speaking_seconds
 from pipelines.dialogue.parse import Structure, clean, parse_structure, trim_response
-from pipelines.dialogue.prompt import Prompt, build_prompt
+from pipelines.dialogue.prompt import TAGS, Prompt, build_prompt, build_reply_prompt
 from pipelines.dialogue.request import STREAM_STAGE, DialogueRequest, DialogueResult
-from pipelines.dialogue.safety import enforce
-from pipelines.dialogue.transition import plan_reply
-from pipelines.dialogue.understand import EmotionReader
+from pipelines.dialogue.safety import detect, enforce
+from pipelines.dialogue.transition import ReplyPlan, plan_reply
+from pipelines.dialogue.understand import EmotionReader, Understanding
 from pipelines.media import FileArtifact
 
 FALLBACK_REPLY = "I'm here and listening. Could you tell me a bit more about it?"
@@ -42,60 +45,163 @@ class GenOutput:
 
 
 TextFn = Callable[[str], bool]
+ReportFn = Callable[[float, str], None]
+"""(fraction of the generation done, stage text): progress from a generator; it raises
+``Cancelled`` when the user cancels."""
+THINKING_STAGE = "thinking: "
+"""Progress stages that start with this say that candidates are being written or scored."""
 
 
 class Generate(Protocol):
+    """One reply, streamed through ``on_text`` (return True to stop)."""
+
     def __call__(self, prompt: Prompt, req: DialogueRequest, on_text: TextFn) -> GenOutput: ...
+
+
+class GenerateMany(Protocol):
+    """``n`` candidate replies to the same prompt (candidate i seeded from the request's)."""
+
+    def __call__(
+        self, prompt: Prompt, req: DialogueRequest, n: int, report: ReportFn
+    ) -> list[GenOutput]: ...
+
+
+def one_by_one(generate: Generate) -> GenerateMany:
+    """Candidates from a one-reply generator, in turn: seeds seed, seed+1, …; a single one is
+    streamed as it is written, several are reported as "thinking"."""
+
+    def many(prompt: Prompt, req: DialogueRequest, n: int, report: ReportFn) -> list[GenOutput]:
+        outs = []
+        budget = 4 * req.max_new_tokens
+        for i in range(n):
+
+            def on_text(raw: str, i: int = i) -> bool:
+                done = (i + min(1.0, len(raw) / budget)) / n
+                if n == 1:
+                    report(done, STREAM_STAGE + raw)
+                else:
+                    report(done, f"{THINKING_STAGE}writing reply {i + 1} of {n}")
+                return req.structured and "</response>" in raw.lower()
+
+            outs.append(generate(prompt, dataclasses.replace(req, seed=req.seed + i), on_text))
+        return outs
+
+    return many
 
 
 def _unstructured(raw: str, planned_ed: str) -> Structure:
     return Structure("", "", planned_ed, trim_response(clean(raw)), False, (), ("not requested",))
 
 
+def _our_structure(u: Understanding, plan: ReplyPlan, response: str) -> Structure:
+    """Kardia's four spans when the model writes only the reply: the first three come from the
+    understanding step and the plan (said so in the turn's ``structure_source``)."""
+    causes = ", ".join(w for w, _ in u.cause_words[:4])
+    understanding = f"You feel {u.ed_label} ({u.label})" + (f" about: {causes}." if causes else ".")
+    reasoning = f"Answer in a {plan.ed_label} tone, in your words, and ask at most one question."
+    return Structure(understanding, reasoning, plan.ed_label, response, True, TAGS, ())
+
+
 def run_turn(
     req: DialogueRequest,
     reader: EmotionReader,
-    generate: Generate,
+    generate: GenerateMany,
     *,
     progress: ProgressFn | None,
     cancel: CancelToken | None,
-    scaffold: bool = False,
+    default_candidates: int = 1,
+    model_writes_structure: bool = True,
 ) -> DialogueResult:
-    """One turn; ``scaffold``: the generator writes the structure's tags itself."""
+    """One turn: understand, plan, sample candidates, keep the best by the strict rubric (or a
+    grounded fallback), enforce safety, score. ``model_writes_structure``: the model writes
+    the four-part structure itself (chat servers); else it writes only the reply and the
+    understanding step fills the other spans (the bundled small model)."""
     t0 = time.perf_counter()
     check(cancel, progress, 0.0, "understanding the message")
     u = reader.read(req.message)
     previous = req.previous_emotion.vad() if req.previous_emotion is not None else None
     plan = plan_reply(previous, u.vad, req.traits, u.label)
-    prompt = build_prompt(req, u, plan, scaffold=scaffold)
+    if model_writes_structure:
+        prompt = build_prompt(req, u, plan)
+    else:
+        prompt = build_reply_prompt(req, u, plan)
+    n = req.candidates or default_candidates
     t1 = time.perf_counter()
-    check(cancel, progress, 0.1, "generating the reply")
+    check(cancel, progress, 0.1, "generating the reply" if n == 1 else THINKING_STAGE + "writing")
 
-    def on_text(raw: str) -> bool:
-        done = min(1.0, len(raw) / (4 * req.max_new_tokens))
-        check(cancel, progress, 0.1 + 0.8 * done, STREAM_STAGE + raw)
-        return req.structured and "</response>" in raw.lower()
+    def report(done: float, stage: str) -> None:
+        check(cancel, progress, 0.1 + 0.75 * min(1.0, done), stage)
 
-    out = generate(prompt, req, on_text)
-    raw = out.text
-    structure = (
-        parse_structure(raw, plan.ed_label) if req.structured else _unstructured(raw, plan.ed_label)
-    )
-    if req.structured and not structure.response:
-        # The small model broke the structure beyond repair: ask again for a plain reply.
-        check(cancel, progress, 0.9, "the structure broke; asking for a plain reply")
-        plain = build_prompt(dataclasses.replace(req, structured=False), u, plan)
-        again = generate(plain, req, lambda _raw: False)
-        fixed = trim_response(clean(again.text))
-        note = "no usable response: asked again without the structure"
-        structure = dataclasses.replace(
-            structure, response=fixed, fallbacks=(*structure.fallbacks, note)
-        )
-        out = dataclasses.replace(
-            out, tokens=out.tokens + again.tokens, total_s=out.total_s + again.total_s
-        )
-        raw += "\n[retry without the structure]\n" + again.text
+    # A crisis message always gets the safety layer's reply: no model text is written for it.
+    crisis = detect(req.message)[0]
+    outs = [] if crisis else generate(prompt, req, n, report)
     t2 = time.perf_counter()
+    check(cancel, progress, 0.86, f"{THINKING_STAGE}scoring {n} replies" if n > 1 else "checking")
+    structures, verdicts = [], []
+    for out in outs:
+        if not model_writes_structure:
+            structure = _our_structure(u, plan, clean(out.text))
+        elif req.structured:
+            structure = parse_structure(out.text, plan.ed_label)
+        else:
+            structure = _unstructured(out.text, plan.ed_label)
+        structures.append(structure)
+        verdicts.append(
+            judge(
+                message=req.message,
+                reply=structure.response,
+                understanding=u,
+                plan=plan,
+                reader=reader,
+            )
+        )
+    passing = [i for i, v in enumerate(verdicts) if v.passed]
+    chosen = max(passing, key=lambda i: (verdicts[i].score, -i)) if passing else None
+    t3 = time.perf_counter()
+    verdict: Verdict | None = None
+    if chosen is not None:
+        structure, verdict = structures[chosen], verdicts[chosen]
+    elif crisis:
+        structure = (
+            _unstructured("", plan.ed_label)
+            if model_writes_structure
+            else _our_structure(u, plan, "")
+        )
+    else:
+        fallback = grounded_fallback(req.message, u, plan)
+        best = max(range(len(outs)), key=lambda i: (verdicts[i].score, -i))
+        structure = dataclasses.replace(
+            structures[best],
+            response=fallback,
+            fallbacks=(*structures[best].fallbacks, "no candidate passed: grounded fallback"),
+        )
+        if not model_writes_structure:
+            structure = _our_structure(u, plan, fallback)
+        verdict = judge(
+            message=req.message, reply=fallback, understanding=u, plan=plan, reader=reader
+        )
+    out = outs[chosen or 0] if outs else GenOutput("", 0, 0, 0.0, 0.0, "skipped: crisis")
+    raw = "\n\n".join(
+        f"[candidate {i + 1}{' — chosen' if i == chosen else ''}]\n{o.text}"
+        for i, o in enumerate(outs)
+    )
+    best_of = {
+        "n": n,
+        "chosen": chosen,
+        "fallback": chosen is None and not crisis,
+        "candidates": [
+            {
+                "reply": s.response,
+                "stopped": o.stopped,
+                "tokens": o.tokens,
+                "passed": v.passed,
+                "score": v.score,
+                "failed": [k for k, ok in v.checks.items() if not ok],
+            }
+            for o, s, v in zip(outs, structures, verdicts, strict=True)
+        ],
+    }
+    first_visible = (t1 - t0 + out.first_token_s) if n == 1 else (t3 - t0)
     check(cancel, progress, 0.92, "checking the reply")
     response = structure.response or FALLBACK_REPLY
     safety = enforce(req.message, response, persona=req.persona_name, seed=req.seed)
@@ -111,21 +217,27 @@ def run_turn(
         persona=req.persona_name,
     )
     notes = list(prompt.notes) + ([] if u.english else [NOT_ENGLISH])
-    if not structure.response:
-        notes.append("The model gave no usable reply; a neutral fallback was used.")
+    if chosen is None and not crisis:
+        notes.append(
+            f"None of the {n} model replies passed the strict rubric; this reply was built "
+            "from the understanding (your words, the planned emotion, one question)."
+        )
     turn = {
         "understanding": u.to_dict(),
         "plan": plan.to_dict(),
         "structure": structure.to_dict(),
         "raw": raw,
-        "system_prompt": prompt.messages[0]["content"],
+        "system_prompt": "\n".join(m["content"] for m in prompt.messages if m["role"] == "system"),
         "safety": safety.to_dict(),
         "patterns": [p for p, on in safety.patterns.items() if on],
         "rubric": scores,
+        "judge": verdict.to_dict() if verdict else None,
+        "best_of": best_of,
+        "structure_source": "model" if model_writes_structure else "understanding step + model",
         "reply_measure": measured,
         "notes": notes,
         "generation": {
-            "tokens": out.tokens,
+            "tokens": sum(o.tokens for o in outs),
             "prompt_tokens": out.prompt_tokens,
             "stopped": out.stopped,
         },
@@ -135,13 +247,16 @@ def run_turn(
         "understanding": round(t1 - t0, 4),
         "generation": round(t2 - t1, 4),
         "first_token": round(out.first_token_s, 4),
-        "analysis": round(time.perf_counter() - t2, 4),
+        "judging": round(t3 - t2, 4),
+        "analysis": round(time.perf_counter() - t3, 4),
     }
-    speed = (out.tokens - 1) / max(1e-6, out.total_s - out.first_token_s) if out.tokens > 1 else 0.0
+    total_tokens = sum(o.tokens for o in outs)
+    decode_s = max(1e-6, t2 - t1 - out.first_token_s)
     metadata = {
         **turn,
-        "tokens_per_second": round(speed, 2),
+        "tokens_per_second": round((total_tokens - len(outs)) / decode_s, 2),
         "first_token_s": round(out.first_token_s, 4),
+        "first_visible_s": round(first_visible, 4),
     }
     return DialogueResult(
         artifacts={

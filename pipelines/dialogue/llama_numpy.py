@@ -9,7 +9,9 @@ concurrent calls.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +75,18 @@ TokenFn = Callable[[str], bool]
 """Called with the text so far after each token; return True to stop."""
 
 
+PREFIX_CACHE_ENTRIES = 8
+"""Prompt prefixes (system prompt + few-shot examples) whose KV states a model keeps."""
+
+
 class LlamaModel:
     """De-quantised weights, the tokenizer and a sampling loop."""
 
     def __init__(self, path: Path) -> None:
+        self._prefixes: OrderedDict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        """KV states of recent constant prompt prefixes: a pure memo (same tokens → same
+        state), so sharing it between users leaks nothing and changes no output."""
+        self._prefix_lock = threading.Lock()
         gguf = GGUFFile(path)
         meta = gguf.metadata
         if meta.get("general.architecture") != "llama":
@@ -160,6 +170,71 @@ class LlamaModel:
             x = x + (gate / (1.0 + np.exp(-gate)) * up) @ layer.down
         result: np.ndarray = self._rms(x[-1:], self.norm) @ self.head_t
         return result[0]
+
+    def forward_batch(
+        self, tokens: np.ndarray, cache_k: np.ndarray, cache_v: np.ndarray, pos: int
+    ) -> np.ndarray:
+        """Logits (B, vocab) after feeding one token per row at position ``pos``; the caches
+        are (layers, B, T, kv heads, head dim), every row at the same length. Memory-bound:
+        B rows cost little more than one."""
+        b, h, kv, hd = len(tokens), self.n_heads, self.n_kv, self.head_dim
+        group = h // kv
+        p = np.array([pos])
+        x = self.embed[tokens]  # (B, d)
+        end = pos + 1
+        scale = np.float32(1.0 / np.sqrt(hd))
+        for li, layer in enumerate(self.layers):
+            qkv = self._rms(x, layer.attn_norm) @ layer.qkv
+            q = self._rope(qkv[:, : h * hd].reshape(b, h, hd), p)
+            cache_k[li, :, pos] = self._rope(qkv[:, h * hd : (h + kv) * hd].reshape(b, kv, hd), p)
+            cache_v[li, :, pos] = qkv[:, (h + kv) * hd :].reshape(b, kv, hd)
+            keys, values = cache_k[li, :, :end], cache_v[li, :, :end]  # (B, end, kv, hd)
+            qg = q.reshape(b, kv, group, hd)
+            scores = np.einsum("bkgd,btkd->bkgt", qg, keys) * scale
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            att = np.einsum("bkgt,btkd->bkgd", scores, values).reshape(b, h * hd)
+            x = x + att @ layer.out
+            gu = self._rms(x, layer.ffn_norm) @ layer.gate_up
+            gate, up = gu[:, : self.ff], gu[:, self.ff :]
+            x = x + (gate / (1.0 + np.exp(-gate)) * up) @ layer.down
+        result: np.ndarray = self._rms(x, self.norm) @ self.head_t
+        return result
+
+    def prefill(
+        self, ids: list[int], reuse: int, room: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(cache_k, cache_v, last logits) after feeding ``ids``; the caches (layers, T, kv
+        heads, head dim) have ``room`` free positions after the prompt. The state of the first
+        ``reuse`` tokens (a constant prefix: system prompt, few-shot examples) is kept and
+        reused by later calls with the same prefix."""
+        total = len(ids) + room
+        if total > self.context:
+            raise PipelineError(
+                f"The prompt ({len(ids)} tokens) plus the reply exceed the model's "
+                f"context of {self.context} tokens."
+            )
+        shape = (self.n_layers, total, self.n_kv, self.head_dim)
+        cache_k, cache_v = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+        reuse = max(0, min(reuse, len(ids) - 1))
+        key = tuple(ids[:reuse])
+        with self._prefix_lock:
+            hit = self._prefixes.get(key) if reuse else None
+            if hit is not None:
+                self._prefixes.move_to_end(key)
+        start = 0
+        if hit is not None:
+            cache_k[:, :reuse], cache_v[:, :reuse] = hit
+            start = reuse
+        elif reuse:
+            self.forward(np.asarray(ids[:reuse]), cache_k, cache_v, 0)
+            with self._prefix_lock:
+                self._prefixes[key] = (cache_k[:, :reuse].copy(), cache_v[:, :reuse].copy())
+                while len(self._prefixes) > PREFIX_CACHE_ENTRIES:
+                    self._prefixes.popitem(last=False)
+            start = reuse
+        logits = self.forward(np.asarray(ids[start:]), cache_k, cache_v, start)
+        return cache_k, cache_v, logits
 
     # -- sampling -----------------------------------------------------------------------------
     def generate(

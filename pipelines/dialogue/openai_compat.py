@@ -25,7 +25,7 @@ from pipelines.base import (
     Request,
     expect_request,
 )
-from pipelines.dialogue.core import GenOutput, TextFn, run_turn
+from pipelines.dialogue.core import GenOutput, TextFn, one_by_one, run_turn
 from pipelines.dialogue.prompt import Prompt
 from pipelines.dialogue.request import DialogueRequest, DialogueResult
 from pipelines.dialogue.understand import EmotionReader
@@ -151,7 +151,9 @@ class OpenAIBackend:
         cancel: CancelToken | None = None,
     ) -> DialogueResult:
         expect_request(request, DialogueRequest, "openai")
-        return run_turn(request, self.reader, self.generate, progress=progress, cancel=cancel)
+        return run_turn(
+            request, self.reader, one_by_one(self.generate), progress=progress, cancel=cancel
+        )
 
 
 def _json(raw: bytes, base: str) -> Any:

@@ -17,6 +17,7 @@ MAX_MESSAGE_CHARS = 100_000
 PROMPT_MESSAGE_CHARS = 1_500
 """How much of a message the model reads (head and tail kept); the result says when it cut."""
 MAX_HISTORY_TURNS = 500
+MAX_CANDIDATES = 8
 TRAITS: tuple[str, ...] = (
     "openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism",
 )  # fmt: skip
@@ -48,6 +49,9 @@ class DialogueRequest(Request):
     """Append EmotionPrompt stimulus phrases to the instructions."""
     structured: bool = True
     """Ask for the Kardia four-part structure (understanding, reasoning, emotion, response)."""
+    candidates: int = 0
+    """Replies sampled and judged by the strict rubric, the best one kept (best-of-n);
+    0 = the backend's default (4 for the bundled model, 1 for a chat server)."""
     max_new_tokens: int = 160
     temperature: float = 0.7
     """0 = greedy (then the seed changes nothing)."""
@@ -99,6 +103,11 @@ class DialogueRequest(Request):
             isinstance(self.max_new_tokens, int) and 8 <= self.max_new_tokens <= 1024,
             f"max_new_tokens must be a whole number from 8 to 1024, got {self.max_new_tokens!r}.",
         )
+        require(
+            isinstance(self.candidates, int) and 0 <= self.candidates <= MAX_CANDIDATES,
+            f"candidates must be a whole number from 0 (backend default) to {MAX_CANDIDATES}, "
+            f"got {self.candidates!r}.",
+        )
         require_number("temperature", self.temperature, 0.0, 2.0)
         require_number("top_p", self.top_p, 0.05, 1.0)
         require_number("timeout_s", self.timeout_s, 1.0, 600.0)
@@ -140,6 +149,7 @@ class DialogueRequest(Request):
             {"agreeableness": 1.5},
             {"neuroticism": "high"},
             {"max_new_tokens": 0},
+            {"candidates": 9},
             {"temperature": -1},
             {"previous_emotion": "hapy"},
             {"history": [["only one side"]]},

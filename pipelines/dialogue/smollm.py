@@ -22,12 +22,12 @@ from pipelines.base import (
     Request,
     expect_request,
 )
-from pipelines.dialogue.core import GenOutput, TextFn, run_turn
-from pipelines.dialogue.llama_numpy import LlamaModel, Stage
+from pipelines.dialogue.core import THINKING_STAGE, GenOutput, ReportFn, run_turn
+from pipelines.dialogue.llama_numpy import LlamaModel
 from pipelines.dialogue.prompt import Prompt
-from pipelines.dialogue.request import DialogueRequest, DialogueResult
+from pipelines.dialogue.request import STREAM_STAGE, DialogueRequest, DialogueResult
+from pipelines.dialogue.sampling import Hygiene, sample_candidates
 from pipelines.dialogue.understand import EmotionReader
-from pipelines.emotion import EMPATHETIC_DIALOGUES_LABELS
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -47,36 +47,41 @@ def bundled_model_path() -> Path:
 
 def chatml_ids(model: LlamaModel, prompt: Prompt) -> list[int]:
     """ChatML token ids (SmolLM2's template); message text never becomes a control token."""
+    return [*chat_messages_ids(model, prompt.messages), *_assistant_start(model, prompt.prefill)]
+
+
+def chat_messages_ids(model: LlamaModel, messages: list[dict[str, str]]) -> list[int]:
     tok = model.tokenizer
     start, end = tok.token_id("<|im_start|>"), tok.token_id("<|im_end|>")
     ids: list[int] = []
-    for msg in prompt.messages:
+    for msg in messages:
         ids += [start, *tok.encode(f"{msg['role']}\n{msg['content']}"), end, *tok.encode("\n")]
-    return [*ids, start, *tok.encode("assistant\n" + prompt.prefill)]
+    return ids
+
+
+def _assistant_start(model: LlamaModel, prefill: str) -> list[int]:
+    tok = model.tokenizer
+    return [tok.token_id("<|im_start|>"), *tok.encode("assistant\n" + prefill)]
+
+
+REPLY_TOKENS = 56
+"""At most this many tokens per reply (two short sentences); the hygiene cuts back to the
+last sentence end."""
 
 
 class SmolLMBackend:
-    """Empathetic replies from the bundled small model (CPU, offline)."""
+    """Empathetic replies from the bundled small model (CPU, offline): the model writes only
+    the reply (few-shot prompt), n candidates at once, the strict rubric keeps the best."""
 
     name: ClassVar[str] = "smollm"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     request_type: ClassVar[type[Request]] = DialogueRequest
+    default_candidates: ClassVar[int] = 4
 
-    def __init__(
-        self, model: LlamaModel, reader: EmotionReader, threads: int = 1, scaffold: bool = True
-    ) -> None:
+    def __init__(self, model: LlamaModel, reader: EmotionReader, threads: int = 1) -> None:
         self.model = model
         self.reader = reader
         self.threads = threads
-        self.scaffold = scaffold
-        enc = model.tokenizer.encode
-        self.emotion_choices = tuple(
-            tuple(enc(form))
-            for label in EMPATHETIC_DIALOGUES_LABELS
-            for form in (label, " " + label)
-        )
-        """Write the structure's tags ourselves and let the model fill the spans (default);
-        False leaves the whole format to the model (``benchmarks/dialogue_format.py``)."""
 
     @classmethod
     def load(cls, settings: LoadSettings) -> Self:
@@ -85,8 +90,7 @@ class SmolLMBackend:
         reader = EmotionReader.load(use_nade=bool(settings.options.get("use_nade", True)))
         # One BLAS thread decodes fastest here: the work is memory-bound and a second thread
         # mostly waits (measured on 2 shared cores). LoadSettings.threads overrides it.
-        scaffold = bool(settings.options.get("scaffold", True))
-        return cls(model, reader, threads=settings.threads or 1, scaffold=scaffold)
+        return cls(model, reader, threads=settings.threads or 1)
 
     @contextlib.contextmanager
     def _threads(self) -> Iterator[None]:
@@ -98,50 +102,54 @@ class SmolLMBackend:
         with threadpool_limits(limits=self.threads, user_api="blas"):
             yield
 
-    def stages(self, req: DialogueRequest, structured: bool) -> list[Stage]:
-        """One free stage, or the Kardia scaffold: our tags, the model's words in between;
-        the emotion span is constrained to the 32 EmpatheticDialogues labels."""
-        n = req.max_new_tokens
-        if not structured:
-            # A structured prompt without the scaffold: the model writes the tags itself
-            # (the caller stops at </response>); a plain prompt: one paragraph.
-            return [Stage([], () if req.structured else ("\n\n", "<"), n)]
-        enc = self.model.tokenizer.encode
-        stop = ("</", "<", "\n")
-        parts = [max(4, min(40, int(n * 0.3))), max(4, min(32, int(n * 0.25))), 6]
-        return [
-            Stage([], stop, parts[0]),
-            Stage(enc("</understanding>\n<reasoning>"), stop, parts[1]),
-            Stage(enc("</reasoning>\n<emotion>"), stop, parts[2], choices=self.emotion_choices),
-            Stage(
-                enc("</emotion>\n<response>"), ("</", "<", "\n"), max(4, min(48, n - sum(parts)))
-            ),
-        ]
+    def hygiene(self, req: DialogueRequest) -> Hygiene:
+        """The decoding rules for a request: its token budget, capped at two short sentences."""
+        most = min(REPLY_TOKENS, req.max_new_tokens)
+        return Hygiene(max_tokens=most, soft_tokens=max(6, min(32, int(most * 0.7))))
 
-    def generate(self, prompt: Prompt, req: DialogueRequest, on_text: TextFn) -> GenOutput:
+    def generate(
+        self, prompt: Prompt, req: DialogueRequest, n: int, report: ReportFn
+    ) -> list[GenOutput]:
+        """``n`` candidates in one batch; a single one is streamed as it is written."""
         ids = chatml_ids(self.model, prompt)
-        structured = req.structured and self.scaffold
-        budget = self.model.context - req.max_new_tokens - 32
-        if len(ids) > budget:  # keep the system prompt, cut the oldest context
-            ids = ids[:64] + ids[len(ids) - budget + 64 :]
+        head = len(chat_messages_ids(self.model, prompt.messages[: prompt.reuse_messages]))
+        hygiene = self.hygiene(req)
+        budget = self.model.context - hygiene.max_tokens - 8
+        if len(ids) > budget:  # keep the constant head, cut the oldest context
+            keep = max(64, head)
+            ids = ids[:keep] + ids[len(ids) - budget + keep :]
+
+        def on_step(step: int, texts: list[str]) -> bool:
+            done = step / hygiene.max_tokens
+            if n == 1 and texts:
+                report(done, STREAM_STAGE + prompt.prefill + texts[0])
+            else:
+                report(done, f"{THINKING_STAGE}writing {n} replies ({step} tokens each)")
+            return False
+
         with self._threads():
-            out = self.model.generate_stages(
+            out = sample_candidates(
+                self.model,
                 ids,
-                self.stages(req, structured),
+                n=n,
+                reuse=head,
+                hygiene=hygiene,
                 temperature=req.temperature,
                 top_p=req.top_p,
                 seed=req.seed,
-                on_text=lambda text: on_text(prompt.prefill + text),
+                on_step=on_step,
             )
-        text = prompt.prefill + out.text + ("</response>" if structured else "")
-        return GenOutput(
-            text=text,
-            tokens=out.sampled,
-            prompt_tokens=out.prompt_tokens,
-            first_token_s=out.first_token_s,
-            total_s=out.total_s,
-            stopped=out.stopped,
-        )
+        return [
+            GenOutput(
+                text=prompt.prefill + c.text,
+                tokens=c.tokens,
+                prompt_tokens=out.prompt_tokens,
+                first_token_s=out.first_token_s,
+                total_s=out.total_s,
+                stopped=c.stopped,
+            )
+            for c in out.candidates
+        ]
 
     def run(
         self,
@@ -157,5 +165,6 @@ class SmolLMBackend:
             self.generate,
             progress=progress,
             cancel=cancel,
-            scaffold=self.scaffold,
+            default_candidates=self.default_candidates,
+            model_writes_structure=False,
         )

@@ -14,7 +14,7 @@ from pipelines.base import (
     expect_request,
     rng,
 )
-from pipelines.dialogue.core import GenOutput, TextFn, run_turn
+from pipelines.dialogue.core import GenOutput, TextFn, one_by_one, run_turn
 from pipelines.dialogue.prompt import Prompt
 from pipelines.dialogue.request import DialogueRequest, DialogueResult
 from pipelines.dialogue.understand import EmotionReader
@@ -72,4 +72,6 @@ class TinyDialogueBackend:
         cancel: CancelToken | None = None,
     ) -> DialogueResult:
         expect_request(request, DialogueRequest, "tiny")
-        return run_turn(request, self.reader, self.generate, progress=progress, cancel=cancel)
+        return run_turn(
+            request, self.reader, one_by_one(self.generate), progress=progress, cancel=cancel
+        )

@@ -57,13 +57,16 @@ def test_five_turn_conversation_persists_streams_and_resumes(
         "I'm scared to tell them.",
         "Thanks for listening.",
     ]
-    partials = 0
+    partials = thinking = 0
     for i, text in enumerate(messages):
         updates = list(dialogue.send(conv.id, text, seed=i, max_new_tokens=48, poll=0.02))
-        assert updates[-1].turn is not None and updates[-1].turn.idx == i
-        assert updates[-1].turn.reply.strip()
-        partials += sum(u.turn is None for u in updates)
-    assert partials >= 5  # the reply streamed while it was written
+        last = updates[-1]
+        assert last.turn is not None and last.turn.idx == i and last.turn.reply.strip()
+        grown = [u.partial for u in updates if u.turn is None and u.partial]
+        assert all(last.turn.reply.startswith(p) for p in grown)  # the chosen reply streams
+        partials += len(grown)
+        thinking += sum(bool(u.thinking) for u in updates)
+    assert partials >= 5 and thinking >= 5  # "thinking" while 4 candidates were written
     turns = services.store.list_turns(conv.id)
     assert [t.user_text for t in turns] == messages
     assert turns[1].planned_emotion and turns[1].detected["label"]

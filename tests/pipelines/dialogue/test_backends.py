@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pipelines.base import Cancelled, CancelToken, PipelineError, Result
+from pipelines.dialogue.core import THINKING_STAGE
 from pipelines.dialogue.request import STREAM_STAGE, DialogueRequest
 from pipelines.dialogue.rubric import CRITERIA
 from pipelines.dialogue.smollm import SmolLMBackend
@@ -61,23 +62,45 @@ def test_bad_requests() -> None:
     assert "sk-secret" not in keyed.to_json() and "sk-secret" not in repr(keyed)
 
 
-def test_real_generation_streams_and_is_analysed(smollm: SmolLMBackend) -> None:
+def test_real_generation_best_of_n_is_judged_and_analysed(smollm: SmolLMBackend) -> None:
     stages: list[str] = []
-    req = DialogueRequest(
-        message="My dog died yesterday and I can't stop crying.", max_new_tokens=96
-    )
+    req = DialogueRequest(message="My dog died yesterday and I can't stop crying.")
     result = smollm.run(req, progress=lambda _f, s: stages.append(s))
     assert result.reply.strip()
-    streamed = [s for s in stages if s.startswith(STREAM_STAGE)]
-    assert len(streamed) > 5 and streamed[-1].startswith(STREAM_STAGE + "<understanding>")
+    assert any(s.startswith(THINKING_STAGE) for s in stages)  # "thinking" while 4 are written
     turn = result.turn
     assert turn["understanding"]["label"] == "sad"
+    best = turn["best_of"]
+    assert best["n"] == 4 and len(best["candidates"]) == 4
+    assert len({c["reply"] for c in best["candidates"]}) > 1  # they really differ
+    if best["fallback"]:
+        assert best["chosen"] is None and any("strict rubric" in n for n in turn["notes"])
+    else:
+        chosen = best["candidates"][best["chosen"]]
+        assert chosen["passed"] and chosen["reply"] == result.reply
+    assert turn["judge"]["passed"]  # what the person sees passes the strict rubric
     assert set(CRITERIA) <= set(turn["rubric"]) and 0 <= turn["rubric"]["total"] <= 1
     planned = turn["plan"]["ed_label"]
-    assert f"Reply with a {planned} tone" in turn["system_prompt"]  # HEF guidance + the plan
+    assert f"sounds {planned}" in turn["system_prompt"]  # the plan reaches the prompt
     assert "dog" in turn["system_prompt"] or "died" in turn["system_prompt"]  # cause words
-    assert len(turn["structure"]["found"]) == 4  # the scaffold keeps the structure
+    assert turn["structure"]["format_ok"] and turn["structure"]["emotion"] == planned
     assert result.metadata["tokens_per_second"] > 0 and result.timings["first_token"] > 0
+
+
+def test_a_single_candidate_streams_as_it_is_written(smollm: SmolLMBackend) -> None:
+    stages: list[str] = []
+    req = DialogueRequest(message="I got the job I wanted!", candidates=1, seed=2)
+    result = smollm.run(req, progress=lambda _f, s: stages.append(s))
+    streamed = [s for s in stages if s.startswith(STREAM_STAGE)]
+    assert len(streamed) > 3 and len(result.turn["best_of"]["candidates"]) == 1
+    written = result.turn["best_of"]["candidates"][0]["reply"]
+    assert written.startswith(streamed[-1][len(STREAM_STAGE) :].strip()[:12])
+
+
+def test_crisis_skips_the_model(smollm: SmolLMBackend) -> None:
+    result = smollm.run(DialogueRequest(message="I want to kill myself."))
+    assert "988" in result.reply and result.turn["best_of"]["candidates"] == []
+    assert result.turn["safety"]["enforced"] == "crisis"
 
 
 def test_planned_emotion_reaches_prompt_and_rubric(tiny: TinyDialogueBackend) -> None:

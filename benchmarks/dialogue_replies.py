@@ -1,0 +1,141 @@
+"""Would a person accept the bundled model's replies? The strict rubric over our 64 everyday
+messages (tests/pipelines/dialogue/everyday.py), tuning part and held-out part apart.
+
+.venv/bin/python benchmarks/dialogue_replies.py [--part tuning|held-out|all] [--n 4]
+    [--show 10] [--json out.json] [--threads 1]
+
+Per part: strict pass rate, cut-offs (incomplete last sentence), leaks (third person "the
+user" or scaffold/prompt words), cheering at bad news (by the set's own bad-news flag),
+ungrounded replies, emotion read back ≠ plan, fallbacks used; and timings: median and worst
+full turn, median time to the first visible reply token (``first_visible_s`` in the turn's
+metadata; the first model token when the backend predates it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipelines.base import LoadSettings
+from pipelines.dialogue.judge import cheers, judge
+from pipelines.dialogue.request import DialogueRequest
+from pipelines.dialogue.smollm import SmolLMBackend
+from pipelines.dialogue.transition import plan_reply
+from pipelines.dialogue.understand import EmotionReader
+from tests.pipelines.dialogue.everyday import HELD_OUT, TUNING
+
+
+def rejudge(reader: EmotionReader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of an earlier run judged again by the current strict rubric (no generation)."""
+    traits = DialogueRequest().traits
+    out = []
+    for r in rows:
+        u = reader.read(r["message"])
+        plan = plan_reply(None, u.vad, traits, u.label)
+        v = judge(message=r["message"], reply=r["reply"], understanding=u, plan=plan, reader=reader)
+        cheer = r["bad_news"] and cheers(r["reply"], v.read_back_sentiment, v.read_back)
+        out.append({**r, "verdict": v.to_dict(), "cheer": cheer, "planned": plan.ed_label})
+    return out
+
+
+def run_part(
+    backend: SmolLMBackend, items: tuple[tuple[str, str, bool], ...], extra: dict[str, Any]
+) -> list[dict[str, Any]]:
+    rows = []
+    for i, (message, label, bad) in enumerate(items):
+        req = DialogueRequest(message=message, seed=i, **extra)
+        t0 = time.perf_counter()
+        result = backend.run(req)
+        wall = time.perf_counter() - t0
+        u = backend.reader.read(message)
+        plan = plan_reply(None, u.vad, req.traits, u.label)
+        v = judge(
+            message=message, reply=result.reply, understanding=u, plan=plan, reader=backend.reader
+        )
+        meta = result.metadata
+        rows.append({
+            "message": message,
+            "label": label,
+            "bad_news": bad,
+            "reply": result.reply,
+            "planned": plan.ed_label,
+            "detected": u.label,
+            "verdict": v.to_dict(),
+            "cheer": bad and cheers(result.reply, v.read_back_sentiment, v.read_back),
+            "fallback": bool(meta.get("best_of", {}).get("fallback", False)),
+            "wall_s": round(wall, 3),
+            "first_visible_s": float(meta.get("first_visible_s", meta.get("first_token_s", 0))),
+        })  # fmt: skip
+    return rows
+
+
+def summary(name: str, rows: list[dict[str, Any]]) -> str:
+    n = len(rows)
+
+    def count(check: str) -> int:
+        return sum(not r["verdict"]["checks"][check] for r in rows)
+
+    passed = sum(r["verdict"]["passed"] for r in rows)
+    leaks = sum(
+        not (r["verdict"]["checks"]["second_person"] and r["verdict"]["checks"]["no_scaffold"])
+        for r in rows
+    )
+    walls = [r["wall_s"] for r in rows]
+    firsts = [r["first_visible_s"] for r in rows]
+    return (
+        f"{name:9s} n={n:2d}  pass {passed}/{n} = {passed / n:.0%}  cut-offs {count('complete')}  "
+        f"leaks {leaks}  cheering at bad news {sum(r['cheer'] for r in rows)}  "
+        f"ungrounded {count('grounded')}  emotion≠plan {count('emotion')}  "
+        f"loops {count('no_loops')}  fallbacks {sum(r['fallback'] for r in rows)}\n"
+        f"{'':9s} full turn median {statistics.median(walls):.2f} s, worst {max(walls):.2f} s; "
+        f"first visible token median {statistics.median(firsts):.2f} s, worst {max(firsts):.2f} s"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=("tuning", "held-out", "all"), default="all")
+    ap.add_argument("--n", type=int, default=None, help="candidates per turn (backend default)")
+    ap.add_argument("--show", type=int, default=0, help="print this many exchanges verbatim")
+    ap.add_argument("--json", type=Path, default=None, help="write every row here")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rejudge", type=Path, default=None, help="judge an earlier --json again")
+    args = ap.parse_args()
+    if args.rejudge:
+        reader = EmotionReader.load()
+        earlier = json.loads(args.rejudge.read_text())
+        again = {name: rejudge(reader, rows) for name, rows in earlier.items()}
+        for name, rows in again.items():
+            print(summary(name, rows))
+        print(summary("all", [r for rows in again.values() for r in rows]))
+        return 0
+    backend = SmolLMBackend.load(LoadSettings(threads=args.threads))
+    print(f"cpus {os.cpu_count()}, BLAS threads {args.threads}, load avg {os.getloadavg()}")
+    extra: dict[str, Any] = {} if args.n is None else {"candidates": args.n}
+    parts = {"tuning": TUNING, "held-out": HELD_OUT}
+    chosen = parts if args.part == "all" else {args.part: parts[args.part]}
+    results = {name: run_part(backend, items, extra) for name, items in chosen.items()}
+    for name, rows in results.items():
+        print(summary(name, rows))
+    if len(results) > 1:
+        print(summary("all", [r for rows in results.values() for r in rows]))
+    print(f"load avg after: {os.getloadavg()}")
+    shown = [r for rows in results.values() for r in rows][:: max(1, 64 // max(1, args.show))]
+    for r in shown[: args.show]:
+        ok = "PASS" if r["verdict"]["passed"] else "FAIL " + ", ".join(r["verdict"]["notes"])
+        print(f"\n> {r['message']}\n< {r['reply']}\n  [{r['planned']}; {ok}]")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The strict rubric: would a person accept this reply? Used to pick among candidates
+(best-of-n) and reported on every turn.
+
+A reply passes when every check holds:
+
+* ``complete`` — ends with a sentence end (. ! ?), no ellipsis at the end, no sentence of
+  fewer than two words, quotes and brackets balanced.
+* ``second_person`` — never talks about the person in the third person ("the user",
+  "your user", "the person", "the speaker").
+* ``no_scaffold`` — none of the prompt's or the structure's own words (tags, "tone",
+  "persona", "Reply with", "cause words", "Understanding:" …).
+* ``no_loops`` — no repeated word trigram, no repeated sentence, no word three times in a row.
+* ``grounded`` — shares a content word (5-letter stem) with the message or its cause words,
+  or a paraphrase from :data:`CONCEPTS` (dog ↔ pet, passed away ↔ loss …).
+* ``emotion`` — the understanding model reads the reply back as the planned emotion, or one
+  of the same valence (neutral read-back is accepted for mild plans, ≤ :data:`MILD`).
+* ``tone_fits`` — bad news gets no cheering phrase and no strongly positive read-back (unless
+  it says sorry); good
+  or everyday news gets no condolence ("sorry", "loss").
+* ``personal`` — no assistant talk ("I can't help with", "as an AI", "let me know if",
+  "our conversation") and no invented first-person story about the replier.
+* ``length`` — 4-60 words.
+
+Safety is not judged here: the safety layer (:mod:`pipelines.dialogue.safety`) replaces a
+reply whatever it scored.
+
+``score`` ranks candidates: passed checks first, then fewer words past 35, then an
+empathy phrase and a question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.dialogue.cues import STOPWORDS
+from pipelines.dialogue.transition import ReplyPlan
+from pipelines.dialogue.understand import EmotionReader, Understanding, words_of
+from pipelines.emotion import VAD
+
+CHECKS: tuple[str, ...] = (
+    "complete", "second_person", "no_scaffold", "no_loops", "grounded", "emotion",
+    "tone_fits", "personal", "length",
+)  # fmt: skip
+MILD = 0.45
+"""Plans at or below this intensity accept a neutral read-back."""
+BAD_NEWS_SENTIMENT = -0.3
+"""A message counts as bad news when its label is negative or VADER reads it at most this."""
+GOOD_NEWS_SENTIMENT = 0.4
+_NEGATIVE = frozenset(e for e, v in VAD.items() if v[0] < 0)
+
+_THIRD_PERSON = re.compile(
+    r"\b(?:the|your|this|that|our|a) (?:user|person|speaker|human|client|individual)\b|"
+    r"\busers?'?s?\b",
+    re.I,
+)
+_SCAFFOLD = re.compile(
+    r"</?\s*\w+\s*>|\b(?:understanding|reasoning|response|emotion|reply)\s*:|"
+    r"\b(?:tone|persona|prompt|instructions?|assistant|cause words?|ed label|"
+    r"consider these emotions|pay attention to the words|reply with an?|empathetic dialogue|"
+    r"language model|as an ai model)\b",
+    re.I,
+)
+_CHEER = re.compile(
+    r"\b(?:congrat\w*|yay|woo+ho+|hooray|awesome|fantastic|great news|good news|"
+    r"how exciting|so exciting|that's (?:so )?(?:great|amazing|wonderful|exciting|fun)|"
+    r"what a (?:great|wonderful|fun|lovely)|good for you|happy for you|"
+    r"glad to hear|lucky you|enjoy (?:it|the)|celebrate)\b|!\s*!",
+    re.I,
+)
+_CONDOLENCE = re.compile(
+    r"\b(?:sorry|condolences?|my heart goes out|that's (?:so )?(?:sad|hard|tough)|loss)\b", re.I
+)
+_ASSISTANT = re.compile(
+    r"\b(?:i can(?:'|no)?t (?:do|give|help|provide|answer|assist|recommend)|as an ai|"
+    r"our conversation|i mentioned|how (?:can|may) i (?:help|assist)|let me know if|"
+    r"i'?m (?:always )?happy to help|feel free to|here(?:'s| is) (?:a|an|some) "
+    r"(?:example|tip|list)|my (?:mental|own) (?:health|well-being|wellbeing))\b",
+    re.I,
+)
+_EMPATHY = re.compile(
+    r"\b(?:sorry|sounds|must (?:be|feel)|makes sense|i hear|i understand|no wonder|"
+    r"of course|that's (?:hard|tough|a lot)|here for you|with you|proud of you|"
+    r"happy for you|congrat\w*)\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+
+CONCEPTS: tuple[frozenset[str], ...] = tuple(
+    frozenset(group.split())
+    for group in (
+        "died dead death passed loss lost gone grief grieving funeral mourn miss",
+        "dog puppy pup pet cat kitten animal",
+        "grandmother grandma granny nan grandfather grandpa family",
+        "mother mum mom father dad parent parents",
+        "job work career interview manager boss office coworker colleague team",
+        "exam test school university college grade study",
+        "marathon race run running ran finish finished",
+        "baby born birth godmother newborn",
+        "money loan loans debt paid rent bill bills refund charged",
+        "doctor hospital results lump biopsy health scan",
+        "fly flying flight plane airport",
+        "alone lonely friend friends moved",
+        "marriage married wedding divorce kids children",
+        "birthday party surprise",
+        "speech talk present presenting",
+        "mould mold rotten smell smells stink food bread fridge fish",
+        "dirty filthy gross stains sheets toilet hotel",
+        "angry furious livid unfair frustrating annoying",
+        "scared nervous anxious worried afraid terrified frightening",
+        "layoffs laid fired redundancy",
+        "car scratched parking",
+        "house home flat apartment moving",
+        "promoted promotion lead",
+        "painting art show",
+    )
+)
+"""Word families a reply may use instead of the message's own words (a paraphrase)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The strict rubric's view of one reply."""
+
+    checks: dict[str, bool]
+    read_back: str
+    """The reply's core emotion as the understanding model reads it."""
+    read_back_sentiment: float
+    bad_news: bool
+    score: float
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return all(self.checks.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "checks": dict(self.checks),
+            "read_back": self.read_back,
+            "read_back_sentiment": self.read_back_sentiment,
+            "bad_news": self.bad_news,
+            "score": self.score,
+            "notes": list(self.notes),
+        }
+
+
+def is_bad_news(u: Understanding) -> bool:
+    """Would cheering hurt? A negative detected emotion or a clearly negative valence."""
+    return u.label in _NEGATIVE or u.sentiment <= BAD_NEWS_SENTIMENT
+
+
+def is_good_news(u: Understanding) -> bool:
+    """Would condolence be odd? A happy reading, or a clearly positive, non-negative one."""
+    return not is_bad_news(u) and (u.label == "happy" or u.sentiment >= GOOD_NEWS_SENTIMENT)
+
+
+def condolence_odd(u: Understanding) -> bool:
+    """Would "sorry" be odd? Good news, or an everyday message with no negative valence."""
+    return is_good_news(u) or (u.label == "neutral" and u.sentiment >= 0)
+
+
+def sentences_of(text: str) -> list[str]:
+    return [s for s in _SENTENCE.split(text.strip()) if s]
+
+
+def complete(reply: str) -> bool:
+    text = reply.strip()
+    if not text or text.endswith(("…", "...", ",", ";", ":", "-", "—")):
+        return False
+    if not re.search(r"[.!?][\"')\]]*$", text):
+        return False
+    if text.count('"') % 2 or text.count("(") != text.count(")"):
+        return False
+    return all(len(s.split()) >= 2 for s in sentences_of(text))
+
+
+def has_loop(reply: str) -> bool:
+    words = [w.lower().strip(".,!?;:\"'") for w in reply.split()]
+    grams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    if len(set(grams)) < len(grams):
+        return True
+    if any(words[i] == words[i + 1] == words[i + 2] for i in range(len(words) - 2)):
+        return True
+    norm = [re.sub(r"\W+", " ", s.lower()).strip() for s in sentences_of(reply)]
+    return len(set(norm)) < len(norm)
+
+
+def _stems(words: list[str]) -> set[str]:
+    return {w[:5] for w in words if w not in STOPWORDS and len(w) > 2}
+
+
+def grounded(message: str, reply: str, cause_words: tuple[tuple[str, float], ...]) -> bool:
+    said = words_of(message) + [w for w, _ in cause_words]
+    replied = words_of(reply)
+    if _stems(said) & _stems(replied):
+        return True
+    said_set, replied_set = set(said), set(replied)
+    return any(group & said_set and group & replied_set for group in CONCEPTS)
+
+
+def _negative(label: str) -> bool:
+    return VAD[label][0] < 0
+
+
+def emotion_matches(plan: ReplyPlan, read_back: str, user_label: str = "neutral") -> bool:
+    """The read-back emotion fits the plan: the same label, the same valence, or neutral for a
+    mild plan; a calm (neutral) plan also accepts the person's own valence, or warmth when
+    they were neutral."""
+    if read_back == plan.label:
+        return True
+    if plan.label == "neutral":
+        if read_back == "neutral":
+            return True
+        if user_label == "neutral":
+            return read_back in ("happy", "surprised")
+        return _negative(read_back) == _negative(user_label)
+    if read_back == "neutral":
+        return plan.intensity <= MILD
+    return _negative(read_back) == _negative(plan.label)
+
+
+def cheers(reply: str, sentiment: float, read_back: str) -> bool:
+    """Cheering: a cheering phrase, or a strongly positive, happy read-back with no word of
+    sympathy in it."""
+    if _CHEER.search(reply):
+        return True
+    return read_back == "happy" and sentiment >= 0.5 and not _CONDOLENCE.search(reply)
+
+
+def judge(
+    *,
+    message: str,
+    reply: str,
+    understanding: Understanding,
+    plan: ReplyPlan,
+    reader: EmotionReader,
+) -> Verdict:
+    """The strict verdict on ``reply`` to ``message``."""
+    back = reader.read(reply) if reply.strip() else None
+    read_back = back.label if back else "neutral"
+    sentiment = back.sentiment if back else 0.0
+    bad = is_bad_news(understanding)
+    n_words = len(reply.split())
+    checks = {
+        "complete": complete(reply),
+        "second_person": not _THIRD_PERSON.search(reply),
+        "no_scaffold": not _SCAFFOLD.search(reply),
+        "no_loops": not has_loop(reply),
+        "grounded": grounded(message, reply, understanding.cause_words),
+        "emotion": emotion_matches(plan, read_back, understanding.label),
+        "tone_fits": not (bad and cheers(reply, sentiment, read_back))
+        and not (condolence_odd(understanding) and _CONDOLENCE.search(reply)),
+        "personal": not _ASSISTANT.search(reply),
+        "length": 4 <= n_words <= 60,
+    }
+    notes = tuple(f"fails {name}" for name, ok in checks.items() if not ok)
+    if not checks["emotion"]:
+        notes += (f"reads back as {read_back}, planned {plan.label}",)
+    bonus = 0.3 * bool(_EMPATHY.search(reply)) + 0.2 * ("?" in reply)
+    score = sum(checks.values()) + bonus - 0.02 * max(0, n_words - 35)
+    return Verdict(checks, read_back, round(sentiment, 3), bad, round(score, 3), notes)

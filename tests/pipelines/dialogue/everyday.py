@@ -1,0 +1,101 @@
+"""64 everyday messages, 8 per core emotion, written for judging the dialogue *replies*
+(not the understanding sentences of ``sentences.py``).
+
+Each entry: (message, intended core emotion, bad news). "Bad news" marks a message where a
+cheerful reply would hurt (loss, fear, anger, disgust, scorn, a bad surprise). Within each
+emotion the first four are the tuning part (prompts, few-shot examples, judge thresholds were
+adjusted while looking at them) and the last four are held out (looked at only to report).
+"""
+
+from __future__ import annotations
+
+EVERYDAY: tuple[tuple[str, str, bool], ...] = (
+    # neutral
+    ("I'm going to repaint the kitchen this weekend.", "neutral", False),
+    ("We moved the team meeting to Thursday morning.", "neutral", False),
+    ("I started reading a book about the history of bridges.", "neutral", False),
+    ("My sister is visiting next week for a few days.", "neutral", False),
+    ("I switched my phone plan to a cheaper one.", "neutral", False),
+    ("I'm thinking about learning to cook Indian food.", "neutral", False),
+    ("The bus to work takes forty minutes now that they changed the route.", "neutral", False),
+    ("I rearranged my desk so it faces the window.", "neutral", False),
+    # happy
+    ("I ran my first marathon today and finished in under four hours!", "happy", False),
+    ("My best friend just had a baby girl and I'm going to be her godmother!", "happy", False),
+    ("I finally paid off my student loans this morning.", "happy", False),
+    ("We adopted a kitten from the shelter and she's already purring on my lap.", "happy", False),
+    ("I got promoted to team lead today!", "happy", False),
+    ("My son read his first whole book by himself tonight.", "happy", False),
+    ("The biopsy came back clear, I'm so relieved and happy.", "happy", False),
+    ("My painting was chosen for the town art show!", "happy", False),
+    # sad
+    ("My grandmother passed away on Sunday and I keep thinking about her.", "sad", True),
+    ("My dog died this morning.", "sad", True),
+    ("My best friend moved to another country and I feel so alone.", "sad", True),
+    ("I didn't get into the university I really wanted.", "sad", True),
+    ("My marriage is ending and I don't know how to tell the kids.", "sad", True),
+    ("Nobody remembered my birthday this year.", "sad", True),
+    ("I had to give my cat away because my new flat doesn't allow pets.", "sad", True),
+    ("My dad's memory is getting worse and he didn't recognise me today.", "sad", True),
+    # angry
+    ("My landlord raised the rent again without fixing the broken heating.", "angry", True),
+    ("Someone scratched my car in the parking lot and just drove off.", "angry", True),
+    ("My manager took credit for my project in front of everyone.", "angry", True),
+    ("The airline lost my luggage and nobody will tell me anything.", "angry", True),
+    ("My neighbour plays loud music every night until 2 am and I'm so angry.", "angry", True),
+    (
+        "My brother borrowed money and now pretends he never did, it makes me furious.",
+        "angry",
+        True,
+    ),
+    ("The repair shop charged me twice for the same job and won't refund it.", "angry", True),
+    ("My roommate ate the birthday cake I made for my mum, I'm livid.", "angry", True),
+    # fearful
+    ("I have a job interview tomorrow and I'm really nervous.", "fearful", True),
+    ("The doctor found a lump and I have to wait two weeks for the results.", "fearful", True),
+    ("I heard someone trying to open my front door last night.", "fearful", True),
+    ("I'm scared I'll fail my driving test on Friday.", "fearful", True),
+    ("My flight is tomorrow and I'm terrified of flying.", "fearful", True),
+    ("There are rumours of layoffs at work and I'm worried I'll lose my job.", "fearful", True),
+    ("My daughter is two hours late and she isn't answering her phone.", "fearful", True),
+    ("I have to give a speech at my brother's wedding and I'm anxious about it.", "fearful", True),
+    # surprised
+    ("My old teacher recognised me on the street after twenty years!", "surprised", False),
+    ("I just found out I won a raffle I forgot I entered!", "surprised", False),
+    ("Wow, my shy brother just announced he's getting married next month!", "surprised", False),
+    ("My boss quit out of nowhere this morning, I didn't see it coming.", "surprised", True),
+    ("I can't believe my parents are selling the house I grew up in.", "surprised", True),
+    ("I opened the door and all my friends were there for a surprise party!", "surprised", False),
+    ("I just learned I have a half-sister I never knew about.", "surprised", False),
+    ("The quiet guy at work turned out to be a famous chess champion.", "surprised", False),
+    # disgusted
+    ("I found mould all over the bread I just made a sandwich with.", "disgusted", True),
+    ("The restaurant toilet was so filthy I walked straight out.", "disgusted", True),
+    ("My coworker clips his nails at his desk during lunch, it's gross.", "disgusted", True),
+    ("There was a hair baked into my pizza and it made me feel sick.", "disgusted", True),
+    ("The fridge at work smells rotten, someone left fish in there for weeks.", "disgusted", True),
+    ("I stepped in dog mess on my way to an important meeting, yuck.", "disgusted", True),
+    ("The hotel sheets had stains on them, it was revolting.", "disgusted", True),
+    ("I saw a cockroach crawl out of the salad bar at lunch.", "disgusted", True),
+    # contemptuous
+    ("My cousin brags about his car all the time, he's so pathetic.", "contemptuous", True),
+    (
+        "The new manager is a clueless amateur who can't even use a spreadsheet.",
+        "contemptuous",
+        True,
+    ),
+    ("Those people who cut the queue think they're better than everyone.", "contemptuous", True),
+    (
+        "My classmate copied my essay and acts like he's a genius, what a loser.",
+        "contemptuous",
+        True,
+    ),
+    ("The so-called experts on TV don't know anything about real life.", "contemptuous", True),
+    ("My ex's new boyfriend is a spineless show-off.", "contemptuous", True),
+    ("Our council is run by incompetent clowns who waste our money.", "contemptuous", True),
+    ("That influencer's advice is laughable, she has never worked a day.", "contemptuous", True),
+)
+"""(message, intended emotion, bad news)."""
+
+TUNING = tuple(e for i, e in enumerate(EVERYDAY) if i % 8 < 4)
+HELD_OUT = tuple(e for i, e in enumerate(EVERYDAY) if i % 8 >= 4)
