@@ -4,6 +4,7 @@ generations, temp folders of studios that died)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import time
@@ -55,7 +56,10 @@ class MaintenanceMixin(AssetRefsMixin):
 
     def remove_job_temp(self, generation_id: int) -> None:
         """Delete a job's temp folder and everything in it (nothing happens if there is none)."""
-        shutil.rmtree(self.job_temp_dir(generation_id), ignore_errors=True)
+        folder = self.job_temp_dir(generation_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the runner's folder, once it holds no other job
+            folder.parent.rmdir()
 
     def sweep_temp(self, *, dry_run: bool = False) -> list[Path]:
         """Remove the temp folders of runners that are gone (killed studios and CLI jobs) and
