@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/voice_speed.py [--emotions happy,sad] [--words 300] [--threads N]
 
 Prints, per emotion, the RTF of one sentence (median of ``--repeats`` runs) and of a ~300-word
-text, each for synthesis with prosody (``PiperBackend.stream``: Piper + WORLD + pauses) and for
-the whole ``run`` (also the emotion-check measurements, F0 plot and subtitles), then the time to
+text, each for synthesis with prosody (``PiperBackend.stream``: Piper + PSOLA + tilt + pauses) and
+for the whole ``run`` (also the emotion-check measurements, F0 plot and subtitles), then the time to
 the first audio chunk of the long text. Goal (issue 3): RTF ≤ 0.1 with prosody on 2 cores,
 first audio < 1 s.
 """

@@ -61,6 +61,8 @@ class ComposeRequest(Request):
     """What the portrait says (up to :data:`MAX_WORDS` words)."""
     emotion: EmotionSpec = EmotionSpec()
     """One emotion for the voice, the face and the music."""
+    auto_emotion: bool = False
+    """Read that emotion and its intensity from the text instead (``emotion`` stays neutral)."""
     accent: str = "us"
     voice: str = "joe"
     image: Path | None = None
@@ -79,6 +81,7 @@ class ComposeRequest(Request):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "emotion", coerce_emotion(self.emotion))
+        require(isinstance(self.auto_emotion, bool), "auto_emotion must be true or false.")
         if isinstance(self.image, str) and self.image.strip():
             object.__setattr__(self, "image", Path(self.image))
         require(isinstance(self.music, bool), f"music must be true or false, got {self.music!r}.")
@@ -100,10 +103,20 @@ class ComposeRequest(Request):
         return VoiceRequest(
             text=self.text,
             emotion=self.emotion,
+            auto_emotion=self.auto_emotion,
             accent=self.accent,
             voice=self.voice,
             seed=self.seed,
         )
+
+    def spoken_emotion(self) -> EmotionSpec:
+        """The emotion of all three stages: ``emotion``, or the one read from the text (the
+        voice reads the same text with the same model, so they agree)."""
+        if not self.auto_emotion:
+            return self.emotion
+        from pipelines.voice.auto import read_emotion
+
+        return read_emotion(self.text)[0]
 
     def portrait_request(self, audio: Path | None, phonemes: tuple[Any, ...]) -> Any:
         from pipelines.portrait.request import PortraitRequest
@@ -111,7 +124,7 @@ class ComposeRequest(Request):
         return PortraitRequest(
             image=self.image,
             audio=audio,
-            voice_emotion=self.emotion,
+            voice_emotion=self.spoken_emotion() if audio is not None else self.emotion,
             phonemes=phonemes,
             size=self.size,
             idle=self.pad,
@@ -361,7 +374,7 @@ class ComposeBackend:
         check(cancel, None, 0.85, "music")
         music = self._music.run(
             self._music.request_type(
-                emotion=request.emotion, seconds=max(2.0, seconds), seed=request.seed
+                emotion=request.spoken_emotion(), seconds=max(2.0, seconds), seed=request.seed
             ),
             progress=stage(0.85, 0.93, "music"),
             cancel=cancel,

@@ -15,6 +15,7 @@ from pipelines.compose import ComposeRequest
 from pipelines.emotion import EMOTIONS, EmotionSpec, label_choices
 from pipelines.portrait.request import DEFAULT_IMAGE, SIZES
 from pipelines.voice.accents import accent_choices
+from pipelines.voice.auto import AUTO
 from projects_db import GenerationInfo
 from studio.portrait_tab import NONE, build_emotion
 from studio.service import Job
@@ -29,6 +30,7 @@ from studio.ui import (
     problem,
     project_or_scratch,
 )
+from studio.voice_tab import AUTO_CHOICE
 
 
 def build_request(
@@ -47,10 +49,14 @@ def build_request(
     image: Path | None = None,
 ) -> ComposeRequest:
     """The request the controls describe (PipelineError with the reason if they can't)."""
-    emotion = build_emotion(label or "neutral", blend or NONE, blend_weight, float(intensity))
+    auto = label == AUTO
+    emotion = build_emotion(
+        "neutral" if auto else label or "neutral", blend or NONE, blend_weight, float(intensity)
+    )
     return ComposeRequest(
         text=text or "",
-        emotion=emotion or EmotionSpec(),
+        emotion=EmotionSpec() if auto else emotion or EmotionSpec(),
+        auto_emotion=auto,
         accent=accent,
         image=image,
         size=int(size),
@@ -129,7 +135,7 @@ def build_tab(ctx: TabContext) -> None:
                 )
                 photo = gr.Image(value=str(DEFAULT_IMAGE), type="filepath", label="Photo")
             with gr.Column():
-                label = gr.Dropdown(label_choices(), value="happy", label="Emotion")
+                label = gr.Dropdown([AUTO_CHOICE, *label_choices()], value="happy", label="Emotion")
                 with gr.Row():
                     blend = gr.Dropdown([NONE, *EMOTIONS], value=NONE, label="Blend with")
                     blend_w = gr.Slider(0, 1, 0.3, step=0.05, label="Blend weight")

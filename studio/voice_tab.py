@@ -16,6 +16,7 @@ from pipelines import registry
 from pipelines.base import coerce_emotion
 from pipelines.emotion import SYNTAX, label_choices
 from pipelines.voice.accents import accent_choices
+from pipelines.voice.auto import AUTO
 from pipelines.voice.prosody import VOICE_PRESETS
 from pipelines.voice.request import VoiceRequest, plan
 from projects_db import GenerationInfo
@@ -43,10 +44,20 @@ _CHECKS = (
 )
 
 
+AUTO_CHOICE = ("Auto (from the text)", AUTO)
+"""The picker's choice that reads the emotion and intensity from the text."""
+
+SPEAKER_NAMES = {"joe-light": ("joe-light (the male voice shifted up)", "joe-light")}
+"""Speaker labels that say plainly what a preset is."""
+
+
 def emotion_text(labels: Sequence[str] | None, blend: str, intensity: float) -> str:
-    """The emotion spec from the picker: blend text if given, else the labels in equal parts."""
+    """The emotion spec from the picker: blend text if given, else the labels in equal parts;
+    "auto" when the picker holds the Auto choice (and no blend)."""
     at = "" if float(intensity) >= 1.0 else f"@{float(intensity):g}"
     text = (blend or "").strip()
+    if not text and AUTO in (labels or []):
+        return AUTO
     if not text:
         return str(coerce_emotion("+".join(labels or ["neutral"]) + at))
     return str(coerce_emotion(text if "@" in text else text + at))
@@ -63,10 +74,13 @@ def build_request(
     seed: float | None,
     check: bool = False,
 ) -> VoiceRequest:
-    """A validated request (PipelineError with a readable message if anything is off)."""
+    """A validated request (PipelineError with a readable message if anything is off).
+    ``emotion`` "auto" reads the emotion from the text."""
+    auto = (emotion or "").strip().lower() == AUTO
     return VoiceRequest(
         text=text or "",
-        emotion=coerce_emotion(emotion),
+        emotion=coerce_emotion("neutral" if auto else emotion),
+        auto_emotion=auto,
         accent=accent or "us",
         voice=voice or "joe",
         description=description or "",
@@ -79,13 +93,15 @@ def build_request(
 
 def preview(description: str, emotion: str, accent: str, voice: str) -> str:
     """Markdown: what the description was read as, and which setting wins where they differ."""
+    auto = (emotion or "").strip().lower() == AUTO
     req = VoiceRequest(
-        text="preview", emotion=coerce_emotion(emotion), accent=accent, voice=voice,
-        description=description or "",
+        text="preview", emotion=coerce_emotion("neutral" if auto else emotion), accent=accent,
+        voice=voice, description=description or "",
     )  # fmt: skip
-    p = plan(req)
+    p = plan(req)  # "auto" is read from the text at generation, not from this placeholder
     lines = [f"**Read as:** {md_escape(p.parse.summary())}"] if description.strip() else []
-    lines.append(f"**Will use:** {md_escape(str(p.emotion))} · accent {p.accent} · voice {p.voice}")
+    shown = "the emotion read from the text" if auto else md_escape(str(p.emotion))
+    lines.append(f"**Will use:** {shown} · accent {p.accent} · voice {p.voice}")
     lines += [f"- {md_escape(n)}" for n in p.notes]
     return "\n".join(lines)
 
@@ -116,8 +132,15 @@ def present(services: Services, info: GenerationInfo) -> dict[str, Any]:
     if "wer" in meta:
         out["checks"].append(["Word error rate (pocketsphinx)", f"{meta['wer']:.1%}", ""])
         out["checks"].append(["Heard", meta.get("transcript", ""), ""])
+    for key, title in (("p808", "Naturalness, DNSMOS P.808 (1-5)"), ("sig", "DNSMOS SIG"),
+                       ("bak", "DNSMOS BAK"), ("ovrl", "DNSMOS OVRL")):  # fmt: skip
+        if key in meta.get("dnsmos", {}):
+            out["checks"].append([title, f"{meta['dnsmos'][key]:.2f}", ""])
+    read = meta.get("emotion_read")
+    auto = [f"**Emotion (auto, read from the text):** {md_escape(meta.get('emotion', ''))}"]
     out["parse"] = "\n".join(
-        [f"**Description read as:** {md_escape(meta.get('description_summary', ''))}"]
+        (auto if read else [])
+        + [f"**Description read as:** {md_escape(meta.get('description_summary', ''))}"]
         + [f"- {md_escape(n)}" for n in meta.get("notes", [])]
     )
     return out
@@ -145,7 +168,11 @@ def build_tab(ctx: TabContext) -> None:
                 parsed = gr.Markdown(elem_id="voice-parse")
             with gr.Column(scale=2):
                 labels = gr.Dropdown(
-                    label_choices(), value=["neutral"], multiselect=True, label="Emotion(s)"
+                    [AUTO_CHOICE, *label_choices()],
+                    value=["neutral"],
+                    multiselect=True,
+                    label="Emotion(s)",
+                    info="Auto (from the text): the emotion and intensity are read from the text.",
                 )
                 blend = gr.Textbox(
                     label="Blend (optional)", placeholder="happy:0.7+surprised:0.3", info=SYNTAX
@@ -153,7 +180,11 @@ def build_tab(ctx: TabContext) -> None:
                 intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
                 with gr.Row():
                     accent = gr.Dropdown(accent_choices(), value="us", label="Accent")
-                    voice = gr.Dropdown(list(VOICE_PRESETS), value="joe", label="Speaker")
+                    voice = gr.Dropdown(
+                        [SPEAKER_NAMES.get(v, (v, v)) for v in VOICE_PRESETS],
+                        value="joe",
+                        label="Speaker",
+                    )
                     backend = gr.Dropdown(
                         backends, value=backends[0] if backends else None, label="Backend"
                     )
@@ -162,7 +193,9 @@ def build_tab(ctx: TabContext) -> None:
                     pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch (semitones)")
                 with gr.Row():
                     seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
-                    check = gr.Checkbox(label="Check intelligibility (WER)", value=False)
+                    check = gr.Checkbox(
+                        label="Check intelligibility (WER) and naturalness (DNSMOS)", value=False
+                    )
                 generate = gr.Button("Generate", variant="primary", elem_id="voice-generate")
         with gr.Row():
             audio = gr.Audio(label="Speech", interactive=False)

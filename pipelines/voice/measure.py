@@ -1,8 +1,9 @@
 """Reading prosody and intelligibility back from speech (tests, benchmarks, "emotion check").
 
-F0 with WORLD's DIO + StoneMask; energy as RMS dB over the active frames; speaking rate from the
-phoneme timings; pauses from the energy envelope; intelligibility as the word error rate of a
-``pocketsphinx`` transcript (its bundled US-English model) against the text.
+F0 with Praat's autocorrelation pitch; energy as RMS dB over the active frames; speaking rate
+from the phoneme timings; pauses from the energy envelope; intelligibility as the word error rate
+of a ``pocketsphinx`` transcript (its bundled US-English model) against the text; naturalness as
+DNSMOS (SIG/BAK/OVRL/P.808, :mod:`pipelines.voice.dnsmos`) when ``speechmos`` is installed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,23 @@ EVERYDAY_SENTENCES = (
     "They opened a new shop next to the old bank.",
 )
 """Ten everyday sentences for intelligibility (WER) checks."""
+
+HELD_OUT_SENTENCES = (
+    "The museum on the hill closes early on Sundays during the winter.",
+    "Nobody told me that the meeting had been moved to Thursday afternoon.",
+    "He painted the fence green and then forgot to close the gate.",
+    "We drove for hours through the mountains without seeing another car.",
+    "Your package arrived this morning, but the box was completely empty.",
+    "The children laughed when the dog jumped into the swimming pool.",
+    "I left my keys on the kitchen table next to the fruit bowl.",
+    "After the storm, the whole street was covered in broken branches.",
+    "Our neighbours are moving to a small village by the sea.",
+    "The doctor said I should rest for a few days and drink more water.",
+    "It took three weeks to fix the old clock in the hallway.",
+    "Please remember to water the plants while we are away.",
+)
+"""Sentences no voice setting was tuned on (issue 12: naturalness and WER are reported on them
+beside the tuning sentences)."""
 
 _DECODER_LOCK = threading.Lock()
 _DECODER: list[Any] = []  # one pocketsphinx decoder, built on first use (0.5 s), never per call
@@ -71,19 +89,29 @@ def resample(x: np.ndarray, sr: int, to: int) -> np.ndarray:
 
 
 def f0_track(clip: AudioClip) -> tuple[np.ndarray, np.ndarray]:
-    """(times, F0 in Hz; 0 where unvoiced) every 10 ms: DIO + StoneMask, octave errors folded
-    toward the clip's median (more than 0.8 octave away).
+    """(times, F0 in Hz; 0 where unvoiced) every 10 ms: Praat's autocorrelation pitch
+    (``praat-parselmouth``, 60-600 Hz), octave errors folded toward the clip's median (more
+    than 0.8 octave away).
 
-    DIO's default ``allowed_range`` (0.1) unvoices frames whose F0 moves more than 10 % from
-    the last: on expressive speech (wide range, tremor) it kept a third of the voiced frames,
-    the lower ones, and put happy speech's median 36 Hz below Harvest's. At 0.3 it keeps
-    about as many frames as Harvest and its medians are within about 7 %, at 1/15 the cost."""
-    import pyworld
+    Praat, not WORLD's DIO: the bundled voice is partly diplophonic (alternate pulses differ),
+    and DIO read its unprocessed neutral speech at 158 Hz (10th-90th percentile 110-205 Hz)
+    but the same speech lowered by 2 semitones at 155 Hz, so emotion directions were lost in
+    the tracker's noise. Praat reads the voice's period consistently (about 95 Hz: the
+    two-pulse period), and a -2 / +3 semitone change as -2 / +3 semitones."""
+    import parselmouth
 
     x = _mono(clip).astype(np.float64)
-    sr = clip.sample_rate
-    f0, t = pyworld.dio(x, sr, f0_floor=60.0, f0_ceil=600.0, frame_period=10.0, allowed_range=0.3)
-    f0 = pyworld.stonemask(x, f0, t, sr)
+    pitch = parselmouth.Sound(x, clip.sample_rate).to_pitch_ac(
+        time_step=0.01, pitch_floor=60.0, pitch_ceiling=600.0
+    )
+    hz = np.asarray(pitch.selected_array["frequency"], np.float64)
+    times = np.asarray(pitch.xs(), np.float64)
+    # On the same 10 ms grid from 0 as the rest of the measures.
+    t = np.arange(int(clip.duration * 100) + 1) / 100.0
+    f0 = np.zeros(len(t))
+    idx = np.round(times * 100).astype(int)
+    ok = (idx >= 0) & (idx < len(t))
+    f0[idx[ok]] = hz[ok]
     voiced = f0 > 0
     if voiced.sum() > 3:
         octs = np.log2(f0[voiced])

@@ -5,8 +5,9 @@ ONNX graph in memory: the duration tensor becomes an output (exact phoneme timin
 two random-noise nodes read noise the backend passes in, drawn from the request's seed (same
 seed → same audio; onnxruntime's own random nodes cannot be seeded per request).
 ``run`` (reentrant) phonemises each sentence in the request's accent (Devanagari in Hindi),
-synthesises it with the emotion's rate, re-pitches it with WORLD, and joins the sentences with
-emotion-scaled pauses and short fades.
+synthesises it with the emotion's rate and rhythm variability, re-pitches it with PSOLA, tilts
+it by filtering, and joins the sentences with emotion-scaled pauses. Neutral speech with default
+settings is the network's own audio, untouched (issue 12).
 """
 
 from __future__ import annotations
@@ -31,13 +32,10 @@ from pipelines.base import (
     expect_request,
     rng,
 )
-from pipelines.voice import codeswitch, prosody, text, world
+from pipelines.voice import codeswitch, pitch, prosody, text, world
 from pipelines.voice.accents import accent
 from pipelines.voice.request import Plan, VoiceRequest, plan
 from pipelines.voice.synth import Chunk, finish, retime_pauses
-
-LEVEL_DB = 4.0
-"""Gain that brings the voice's raw output to about -20 dBFS RMS in speech (neutral)."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +95,14 @@ class _Raw:
 
 
 class PiperBackend:
-    """Piper (VITS) voice + WORLD prosody + espeak-ng accents; see the module docstring."""
+    """Piper (VITS) voice + PSOLA prosody + espeak-ng accents; see the module docstring."""
 
     name: ClassVar[str] = "piper"
     version: ClassVar[str] = "1"
     request_type: ClassVar[type[Request]] = VoiceRequest
+    pitch_method: str = "psola"
+    """How F0 and formants change (see :mod:`pipelines.voice.pitch`); "world" is the method
+    before issue 12 (every emotion, neutral too, resynthesised by WORLD), kept for comparison."""
 
     def __init__(self, voice: _Voice) -> None:
         self._voice = voice
@@ -163,9 +164,10 @@ class PiperBackend:
     ) -> Iterator[Chunk]:
         """One chunk per sentence, in order, as soon as it is ready (long text: first audio early).
 
-        Two sentences are in work at once, one per core: onnxruntime and WORLD both release the
-        GIL, so sentence i+1 is synthesised and reshaped while sentence i is. Each sentence has
-        its own seeded noise, so the output does not depend on the timing.
+        Two sentences are in work at once, one per core: onnxruntime releases the GIL, so
+        sentence i+1 is synthesised while sentence i is reshaped (Praat's PSOLA holds the GIL,
+        but takes about a third of the network's time). Each sentence has its own seeded noise,
+        so the output does not depend on the timing.
         """
         p = p or plan(request)
         sentences = text.sentences_of(request.text)
@@ -203,14 +205,18 @@ class PiperBackend:
             spans.append((start, len(ids)))
         ids.extend(v.id_map["$"])
         gen = rng(seed, "piper", index)
-        length_scale = 1.0 / p.prosody.rate
+        pr = p.prosody
+        length_scale = 1.0 / pr.rate
         n = len(ids)
         bank = n * 25 * max(1.0, length_scale) + 200
         for _attempt in range(3):
             feeds = {
                 "input": np.array([ids], dtype=np.int64),
                 "input_lengths": np.array([n], dtype=np.int64),
-                "scales": np.array([v.noise_scale, length_scale, v.noise_w], dtype=np.float32),
+                "scales": np.array(
+                    [v.noise_scale * pr.noise_scale, length_scale, v.noise_w * pr.noise_w],
+                    dtype=np.float32,
+                ),
                 "noise_dp": gen.standard_normal((1, 2, n), dtype=np.float32),
                 "noise_z": gen.standard_normal((1, 192, int(bank)), dtype=np.float32),
             }
@@ -222,26 +228,36 @@ class PiperBackend:
                     raise
                 bank *= 4
         samples = (np.asarray(widths).reshape(-1) * v.hop).astype(np.int64)
-        audio = np.asarray(audio, dtype=np.float32).reshape(-1) * 10 ** (LEVEL_DB / 20)
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         per_char = [int(samples[a:b].sum()) for a, b in spans]
         lead = int(samples[:2].sum())
         return _Raw(sentence, index, ph, audio, per_char, lead)
 
     def _shape(self, raw: _Raw, p: Plan, seed: int) -> Chunk:
-        """Stage 2: WORLD prosody and pause timing on one sentence."""
+        """Stage 2: pitch, tilt and pause timing on one sentence (neutral: none of them)."""
         v = self._voice
         ph, per_char, lead, index = raw.phonemes, raw.per_char, raw.lead, raw.index
-        # Every emotion, neutral included, goes through WORLD: one voice quality for all of
-        # them, and measured differences are the prosody's, not the vocoder's.
-        mask = world.voiced_frames(ph.phonemes, per_char, lead, v.sample_rate, len(raw.audio))
-        # The first sentence has both cores to itself (see ``stream``): its analysis is split.
-        audio = prosody.apply_world(
-            raw.audio,
-            v.sample_rate,
-            p.prosody,
-            rng(seed, "f0", index),
-            voiced_mask=mask,
-            workers=2 if index == 0 else 1,
-        )
-        audio, per_char = retime_pauses(audio, per_char, lead, ph.phonemes, p.prosody.pause)
+        pr = p.prosody
+        if self.pitch_method != "world" and pr.is_neutral():
+            return Chunk(raw.sentence, raw.audio, ph, per_char, lead, touched=False)
+        audio = raw.audio
+        if self.pitch_method == "world":
+            mask = world.voiced_frames(ph.phonemes, per_char, lead, v.sample_rate, len(audio))
+            # The first sentence has both cores to itself (see ``stream``): its analysis is split.
+            audio = prosody.apply_world(
+                audio,
+                v.sample_rate,
+                pr,
+                rng(seed, "f0", index),
+                voiced_mask=mask,
+                workers=2 if index == 0 else 1,
+            )
+        else:
+            if pr.needs_pitch() and self.pitch_method == "world-voiced":
+                gen = rng(seed, "f0", index)
+                audio = pitch.world_voiced(audio, v.sample_rate, pr, gen, prosody.SPEAKER_F0)
+            elif pr.needs_pitch():
+                audio = pitch.psola(audio, v.sample_rate, pr, rng(seed, "f0", index))
+            audio = pitch.tilt(audio, v.sample_rate, pr.tilt_db)
+        audio, per_char = retime_pauses(audio, per_char, lead, ph.phonemes, pr.pause)
         return Chunk(raw.sentence, audio, ph, per_char, lead)

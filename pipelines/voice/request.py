@@ -47,7 +47,11 @@ class VoiceRequest(Request):
     pitch: float = 0.0
     """Semitones on top of the emotion's (-12..12)."""
     check_intelligibility: bool = False
-    """Also transcribe the result with pocketsphinx and report the word error rate."""
+    """Also transcribe the result with pocketsphinx and report the word error rate, and rate its
+    naturalness with DNSMOS (SIG/BAK/OVRL/P.808) when ``speechmos`` is installed."""
+    auto_emotion: bool = False
+    """Read the emotion and its intensity from the text (the dialogue understanding model,
+    :mod:`pipelines.voice.auto`) instead of ``emotion``, which must then stay neutral."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -68,6 +72,11 @@ class VoiceRequest(Request):
             isinstance(self.check_intelligibility, bool),
             "check_intelligibility must be true or false.",
         )
+        require(isinstance(self.auto_emotion, bool), "auto_emotion must be true or false.")
+        require(
+            not self.auto_emotion or self.emotion == EmotionSpec(),
+            f"Choose an emotion or 'auto' (read from the text), not both (got {self.emotion}).",
+        )
 
     @classmethod
     def example(cls, seed: int = 0) -> Self:
@@ -87,6 +96,7 @@ class VoiceRequest(Request):
             {"pitch": 40},
             {"description": "x" * 2000},
             {"seed": -1},
+            {"auto_emotion": True, "emotion": "happy"},
             {"nonsense_field": 1},
         ]
 
@@ -111,9 +121,13 @@ class Plan:
     notes: tuple[str, ...]
     description: str
     """The Parler description: the user's own, untouched, or one built from the settings."""
+    reading: dict[str, Any] | None = None
+    """For emotion "auto": what the understanding model read from the text."""
 
     def metadata(self) -> dict[str, Any]:
+        extra = {} if self.reading is None else {"emotion_read": self.reading}
         return {
+            **extra,
             "emotion": str(self.emotion),
             "accent": self.accent,
             "voice": self.voice,
@@ -135,14 +149,20 @@ def plan(req: VoiceRequest) -> Plan:
     c = parse.controls
     notes = list(parse.notes)
     emotion, accent_name, voice = req.emotion, req.accent, req.voice
+    reading = None
+    if req.auto_emotion:
+        from pipelines.voice.auto import describe, read_emotion
+
+        emotion, reading = read_emotion(req.text)
+        notes.append(describe(reading))
     if c.emotion is not None:
-        if req.emotion == EmotionSpec():
+        if emotion == EmotionSpec():
             emotion = c.emotion
             notes.append(f"Emotion from the description: {c.emotion}.")
-        elif c.emotion.label != req.emotion.label:
+        elif c.emotion.label != emotion.label:
             notes.append(
                 f"The description says {c.emotion.label!r} but the emotion setting is "
-                f"{req.emotion.label!r}: the emotion setting wins."
+                f"{emotion.label!r}: the emotion setting wins."
             )
     if c.accent is not None and c.accent != req.accent:
         if req.accent == DEFAULT_ACCENT:
@@ -156,12 +176,12 @@ def plan(req: VoiceRequest) -> Plan:
     if c.gender == "female" and req.voice == DEFAULT_VOICE:
         voice = "joe-light"
         notes.append(
-            "The bundled voice is male; for 'female' the lighter preset joe-light is used "
-            "(formants +12 %, pitch +7 semitones)."
+            "The bundled voice is male; for 'female' the lighter preset joe-light is used: "
+            "the male voice shifted up (formants +12 %, pitch +7 semitones)."
         )
     elif c.gender == "male" and req.voice == "joe-light":
         notes.append("The description says male but the voice joe-light was chosen: it wins.")
     prosody, more = prosody_for(emotion, c, pitch=req.pitch, rate=req.rate, voice=voice)
     notes.extend(more)
     text = req.description.strip() or to_description(emotion, accent_name, c)
-    return Plan(emotion, accent_name, voice, prosody, c, parse, tuple(notes), text)
+    return Plan(emotion, accent_name, voice, prosody, c, parse, tuple(notes), text, reading)

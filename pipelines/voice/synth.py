@@ -14,7 +14,7 @@ import numpy as np
 
 from pipelines.base import CancelToken, ProgressFn, check, rng
 from pipelines.media import Artifact, AudioClip, FileArtifact, TimedUnit, Timings
-from pipelines.voice import measure, timings
+from pipelines.voice import dnsmos, measure, timings
 from pipelines.voice.codeswitch import PUNCTUATION, PhonemizedSentence
 from pipelines.voice.prosody import room
 from pipelines.voice.request import Plan, VoiceRequest, VoiceResult
@@ -23,6 +23,8 @@ from pipelines.voice.text import normalise
 SENTENCE_GAP = 0.28
 """Seconds of silence between sentences at pause factor 1 (the model adds its own tail)."""
 FADE_S = 0.005
+DNSMOS_WINDOWS = 8
+"""The check's DNSMOS rates at most this many 9 s windows (spread over a long clip)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Chunk:
     """Samples of each phoneme character of ``phonemized.phonemes``."""
     lead: int
     """Samples before the first phoneme."""
+    touched: bool = True
+    """False when ``audio`` is the network's own output, untouched (no fades are added)."""
 
 
 def retime_pauses(
@@ -99,7 +103,7 @@ def finish(
     ends: list[float] = []
     pos = 0
     for i, c in enumerate(chunks):
-        audio = _fade(c.audio.astype(np.float32), sr)
+        audio = _fade(c.audio.astype(np.float32), sr) if c.touched else c.audio
         ph, wd = timings.sentence_units(c.phonemized, c.per_char, c.lead, sr, pos / sr)
         phonemes.extend(ph)
         words.extend(wd)
@@ -112,7 +116,10 @@ def finish(
             pieces.append(np.zeros(gap, np.float32))
             pos += gap
     audio = np.concatenate(pieces) if pieces else np.zeros(1, np.float32)
-    audio = soft_limit(audio * np.float32(10 ** (p.prosody.gain_db / 20)))
+    if abs(p.prosody.gain_db) > 1e-3:
+        audio = soft_limit(audio * np.float32(10 ** (p.prosody.gain_db / 20)))
+    else:  # the voice's own level, clipped as Piper clips it
+        audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
     audio = room(audio, sr, p.controls.reverb, p.controls.noise, rng(req.seed, "room"))
     clip = AudioClip(audio, sr)
     tm = Timings(phonemes=tuple(phonemes), words=tuple(words))
@@ -135,6 +142,10 @@ def finish(
         check(cancel, progress, 0.93, "transcribing")
         heard = measure.transcribe(clip)
         meta.update(transcript=heard, wer=round(measure.wer(clean, heard), 4))
+        if dnsmos.available():
+            check(cancel, progress, 0.95, "rating naturalness")
+            quality = dnsmos.score(audio, sr, max_windows=DNSMOS_WINDOWS)
+            meta.update(dnsmos=quality.to_dict())
     check(cancel, progress, 0.96, "plotting")
     title = f"F0 contour · {p.emotion} · {p.accent}"
     cue_list = timings.cues(words, ends)

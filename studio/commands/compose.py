@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.emotion import SYNTAX
+from pipelines.voice.auto import AUTO
 from studio.commands import add_common_task_args, run_task
 from studio.settings import Services
 
@@ -25,7 +26,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     add_common_task_args(p)
     p.add_argument("--text", required=True, help="what the portrait says")
-    p.add_argument("--emotion", default="neutral", help=SYNTAX.replace("%", "%%"))
+    p.add_argument(
+        "--emotion",
+        default="neutral",
+        help=f"{AUTO!r} reads it from the text; or: " + SYNTAX.replace("%", "%%"),
+    )
     p.add_argument("--accent", default="us", help="us, rp, scottish, caribbean, indian")
     p.add_argument("--image", type=Path, default=None, help="photo (default: bundled portrait)")
     p.add_argument("--size", type=int, default=384, help="short side in pixels (384)")
@@ -41,7 +46,8 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     """The request JSON for the parsed flags (validated later by the generation service)."""
     request: dict[str, Any] = {
         "text": args.text,
-        "emotion": args.emotion,
+        "emotion": "neutral" if args.emotion.strip().lower() == AUTO else args.emotion,
+        "auto_emotion": args.emotion.strip().lower() == AUTO,
         "accent": args.accent,
         "size": args.size,
         "music": not args.no_music,

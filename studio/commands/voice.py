@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.emotion import SYNTAX
+from pipelines.voice.auto import AUTO
 from studio.commands import add_common_task_args, run_task
 from studio.settings import Services
 
@@ -27,7 +28,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     text = p.add_mutually_exclusive_group(required=True)
     text.add_argument("--text", help="what to say (English, Hindi in Devanagari, or mixed)")
     text.add_argument("--text-file", type=Path, help="read the text from this UTF-8 file")
-    p.add_argument("--emotion", default="neutral", help=SYNTAX.replace("%", "%%"))
+    p.add_argument(
+        "--emotion",
+        default="neutral",
+        help=f"{AUTO!r} reads the emotion and its intensity from the text; or: "
+        + SYNTAX.replace("%", "%%"),
+    )
     p.add_argument("--accent", default="us", help="us, rp, scottish, caribbean or indian")
     p.add_argument("--voice", default="joe", help="speaker preset: joe or joe-light")
     p.add_argument(
@@ -52,9 +58,11 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"Cannot read the text file {path}: {exc}.") from None
+    auto = str(args.emotion).strip().lower() == AUTO
     return {
         "text": text,
-        "emotion": args.emotion,
+        "emotion": "neutral" if auto else args.emotion,
+        "auto_emotion": auto,
         "accent": args.accent,
         "voice": args.voice,
         "description": args.description or "",

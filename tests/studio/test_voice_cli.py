@@ -45,3 +45,16 @@ def test_voice_cli_bad_input(services: Services, tmp_path: Path) -> None:
     args = _args("--text-file", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "x.wav"))
     with pytest.raises(ValueError, match="Cannot read"):
         voice.run(args, services)
+
+
+def test_voice_cli_emotion_auto(
+    services: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "won.wav"
+    text = "I can't believe we won tonight!"
+    args = _args("--text", text, "--emotion", "auto", "-o", str(out), "--json")
+    assert voice.build_request(args)["auto_emotion"] is True
+    assert voice.run(args, services) == 0
+    meta = json.loads(capsys.readouterr().out)["metadata"]
+    assert meta["emotion_read"]["emotion"] == meta["emotion"] != "neutral"
+    assert out.stat().st_size > 1000

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.base import PipelineError
+from pipelines.emotion import EmotionSpec
 from studio import voice_tab
 from studio.settings import Services
 
@@ -18,6 +19,10 @@ def test_emotion_text_and_preview() -> None:
     assert "the emotion setting wins" in shown and "joe-light" in shown
     with pytest.raises(PipelineError):
         voice_tab.emotion_text(["hapy"], "", 1.0)
+    assert voice_tab.emotion_text(["auto"], "", 0.5) == "auto"
+    assert "read from the text" in voice_tab.preview("", "auto", "us", "joe")
+    req = voice_tab.build_request("We won!", "auto", "us", "joe", "", 1.0, 0.0, 0)
+    assert req.auto_emotion and req.emotion == EmotionSpec()
 
 
 def test_bad_input_is_refused_before_anything_is_recorded(services: Services) -> None:
@@ -43,3 +48,12 @@ def test_generate_and_present(services: Services, backend: str) -> None:
     names = [row[0] for row in shown["checks"]]
     assert "F0 median (Hz)" in names and "Speaking rate (phones/s)" in names
     assert "rate: slowly" in shown["parse"]
+
+
+def test_auto_choice_in_the_compose_tab() -> None:
+    from studio import compose_tab
+
+    args = ("I miss her so much.", "auto", "sad", 0.3, 1.0, "us", 256, True, -16.0, 8.0, 1.0, 0)
+    req = compose_tab.build_request(*args)
+    assert req.auto_emotion and req.emotion == EmotionSpec()
+    assert voice_tab.AUTO_CHOICE[1] == "auto"

@@ -82,6 +82,7 @@ def test_wer_us_accent(piper: PiperBackend, emotion: str) -> None:
         VoiceRequest(text=" ".join(SENTENCES), emotion=emotion, check_intelligibility=True)
     )
     assert res.metadata["wer"] <= 0.15, res.metadata["transcript"]
+    assert res.metadata["dnsmos"]["p808"] > 3.7, res.metadata["dnsmos"]  # the emotion check
 
 
 # Each accent neutral, and with the emotion that measured worst for it in
