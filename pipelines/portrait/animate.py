@@ -17,7 +17,8 @@ from pipelines.portrait.neutral import (
     neutral_base,
     refine_inner_lips,
 )
-from pipelines.portrait.warp import Mesh, build_mesh, render, unfold
+from pipelines.portrait.shading import shade
+from pipelines.portrait.warp import CHEEK_OFFSETS, Mesh, build_mesh, render, unfold
 
 DEFAULT_TEETH = (226, 220, 206)
 
@@ -97,6 +98,8 @@ class Plan:
     mouth: MouthTrack
     blink: np.ndarray
     head: HeadTrack
+    texture: np.ndarray
+    """The face region's source texture with the emotion's folds shaded in."""
 
 
 def make_plan(
@@ -104,7 +107,8 @@ def make_plan(
 ) -> Plan:
     offsets, jaw_rest = ex.emotion_offsets(spec)
     comp, comp_jaw = ex.compensation(prep.face, prep.source)
-    return Plan(offsets + comp, jaw_rest + comp_jaw, mouth, blink, head)
+    texture = shade(prep.roi_src, prep.mesh.src[:68], prep.rot, prep.iod, ex.au_weights(spec))
+    return Plan(offsets + comp, jaw_rest + comp_jaw, mouth, blink, head, texture)
 
 
 def face_points(prep: Prepared, plan: Plan, i: int) -> np.ndarray:
@@ -131,6 +135,9 @@ def frame_points(prep: Prepared, plan: Plan, i: int, *, safe: bool = True) -> np
     dst[:68] = f @ prep.rot.T * prep.iod + prep.origin - off
     brows = (dst[17:27] - mesh.src[17:27]).mean(0)
     dst[mesh.forehead] += 0.45 * brows
+    if len(mesh.cheeks):
+        follow = np.tile(np.array([c[2] for c in CHEEK_OFFSETS], np.float32), 2)[:, None]
+        dst[mesh.cheeks] += follow * (dst[mesh.cheek_corner] - mesh.src[mesh.cheek_corner])
     h = plan.head
     theta = np.deg2rad(float(h.roll[i]))
     c, s = np.cos(theta), np.sin(theta)
@@ -147,7 +154,7 @@ def frame_points(prep: Prepared, plan: Plan, i: int, *, safe: bool = True) -> np
 def render_frame(prep: Prepared, plan: Plan, i: int) -> np.ndarray:
     """The RGB frame ``i``."""
     dst = frame_points(prep, plan, i)
-    roi = render(prep.roi_src, prep.mesh, dst)
+    roi = render(plan.texture, prep.mesh, dst)
     draw_interior(roi, dst[60:68], prep.iod, prep.teeth, prep.lips)
     out = prep.frame.copy()
     x0, y0, x1, y1 = prep.mesh.roi

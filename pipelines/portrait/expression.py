@@ -65,11 +65,12 @@ AU15, AU20, AU10, AU9, AU23/24, AU17, unilateral AU14)."""
 EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "neutral": {},
     "happy": {"lip_corner_pull": 1.0, "cheek_raise": 0.8, "lid_tighten": 0.2},
-    "sad": {"inner_brow_raise": 1.3, "brow_lower": 0.4, "lip_corner_depress": 1.5,
-            "upper_lid_raise": -0.6, "chin_raise": 1.0},
-    "angry": {"brow_lower": 1.5, "lid_tighten": 0.8, "upper_lid_raise": 0.4, "lip_press": 1.3},
-    "fearful": {"inner_brow_raise": 1.2, "outer_brow_raise": 0.6, "brow_lower": 0.4,
-                "upper_lid_raise": 1.3, "lip_stretch": 1.4},
+    "sad": {"inner_brow_raise": 1.0, "brow_lower": 0.6, "lip_corner_depress": 1.2,
+            "upper_lid_raise": -1.8, "chin_raise": 2.0},
+    "angry": {"brow_lower": 1.5, "lid_tighten": 0.8, "upper_lid_raise": 0.4, "lip_press": 1.6,
+              "lip_corner_depress": 0.5},
+    "fearful": {"inner_brow_raise": 1.2, "outer_brow_raise": 0.3, "brow_lower": 0.8,
+                "upper_lid_raise": 1.3, "lip_stretch": 1.8},
     "surprised": {"inner_brow_raise": 0.9, "outer_brow_raise": 1.0, "upper_lid_raise": 0.8},
     "disgusted": {"nose_wrinkle": 1.5, "upper_lip_raise": 1.6, "brow_lower": 0.6,
                   "lid_tighten": 0.5, "lip_corner_depress": 0.6, "chin_raise": 0.6},
@@ -77,9 +78,7 @@ EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
 })  # fmt: skip
 """Each emotion as AU weights (after EMFACS prototypes)."""
 
-EMOTION_JAW: Mapping[str, float] = MappingProxyType(
-    {"surprised": 0.12, "fearful": 0.05, "happy": 0.02}
-)
+EMOTION_JAW: Mapping[str, float] = MappingProxyType({"surprised": 0.12, "happy": 0.02})
 """A resting jaw drop (face units) some emotions carry even when silent."""
 
 assert set(EMOTION_AUS) == set(EMOTIONS)
@@ -115,6 +114,15 @@ def emotion_offsets(spec: EmotionSpec) -> tuple[np.ndarray, float]:
             d += AU[name] * (w * weight)
         jaw_rest += EMOTION_JAW.get(label, 0.0) * weight
     return d * spec.intensity, jaw_rest * spec.intensity
+
+
+def au_weights(spec: EmotionSpec) -> dict[str, float]:
+    """Each action unit's summed weight in a (blended) emotion at its intensity."""
+    out: dict[str, float] = {}
+    for label, weight in spec.label_weights():
+        for name, w in EMOTION_AUS[label].items():
+            out[name] = out.get(name, 0.0) + w * weight * spec.intensity
+    return out
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ points, a head outline and fixed anchors on the border of the face region; each 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,11 @@ class Mesh:
     """(N,) how much each point follows the head (1 on the face, 0 on the border)."""
     forehead: np.ndarray
     """Indices of the forehead points (they follow the brows a little)."""
+    cheeks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Indices of the cheek points beside the mouth corners (they follow the corners a little;
+    they keep the long thin triangles from the corners to the jaw from flipping)."""
+    cheek_corner: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """For each cheek point, the mouth corner (48 or 54) it follows."""
 
 
 def _outline(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +61,21 @@ def _forehead(points: np.ndarray) -> np.ndarray:
     _origin, rot, iod = face_frame(points)
     up = rot[:, 1] * -1.0
     return np.array([points[i] + up * 0.5 * iod for i in FOREHEAD_FROM], np.float32)
+
+
+CHEEK_OFFSETS = ((0.16, -0.08, 0.5), (0.22, 0.06, 0.5), (0.14, 0.3, 0.35))
+"""Cheek points beside each mouth corner: (outward, down) in face units, and how much of the
+corner's movement they follow."""
+
+
+def _cheeks(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    _origin, rot, iod = face_frame(points)
+    pts, corner = [], []
+    for c, side in ((48, -1.0), (54, 1.0)):
+        for out, down, _ in CHEEK_OFFSETS:
+            pts.append(points[c] + rot[:, 0] * side * out * iod + rot[:, 1] * down * iod)
+            corner.append(c)
+    return np.array(pts, np.float32), np.array(corner, np.int64)
 
 
 def face_region(points: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
@@ -105,14 +125,16 @@ def build_mesh(points: np.ndarray, width: int, height: int) -> Mesh:
     off = np.array([x0, y0], np.float32)
     outline, outline_w = _outline(points)
     forehead = _forehead(points)
+    cheeks, cheek_corner = _cheeks(points)
     border = _border(w, h)
     inside = lambda p: np.clip(p - off, 1.0, [w - 2.0, h - 2.0])  # noqa: E731
-    src = np.concatenate([points - off, inside(forehead), inside(outline), border]).astype(
-        np.float32
-    )
+    src = np.concatenate(
+        [points - off, inside(forehead), inside(outline), border, inside(cheeks)]
+    ).astype(np.float32)
     weight = np.concatenate(
-        [np.ones(68 + len(forehead), np.float32), outline_w, np.zeros(len(border), np.float32)]
-    )
+        [np.ones(68 + len(forehead), np.float32), outline_w, np.zeros(len(border), np.float32),
+         np.ones(len(cheeks), np.float32)]
+    )  # fmt: skip
     # triangulate a version with the mouth and eyes held open, so their rims become mesh edges
     _, rot, iod = face_frame(points)
     opened = src.copy()
@@ -139,6 +161,8 @@ def build_mesh(points: np.ndarray, width: int, height: int) -> Mesh:
         checked,
         weight,
         np.arange(first, first + len(forehead)),
+        np.arange(len(src) - len(cheeks), len(src)),
+        cheek_corner,
     )
 
 

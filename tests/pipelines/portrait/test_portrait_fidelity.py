@@ -46,11 +46,16 @@ def test_neutral_of_a_smiling_photo_is_not_happy(judge, models, photos):
         assert probs["happy"] < 0.5, (name, probs)
 
 
-@pytest.mark.parametrize("emotion", ["happy", "angry", "surprised"])
-def test_clear_emotions_read_as_themselves(judge, models, photos, emotion):
-    frame = render_still(models, photos["bundled"], emotion)
-    probs = judge.probabilities(frame)
-    assert top(probs) == emotion, probs
+JUDGED = ("neutral", "happy", "sad", "angry", "fearful", "surprised", "disgusted")
+
+
+def test_most_emotions_read_as_themselves_on_the_bundled_photo(judge, models, photos):
+    """Silent stills of the tuned photo: top-1 right for at least 5 of the 7 FER2013 classes
+    (6 at the time of writing; disgust, FER2013's rarest class, reads angry)."""
+    tops = {e: top(judge.probabilities(render_still(models, photos["bundled"], e))) for e in JUDGED}
+    hits = [e for e in JUDGED if tops[e] == e]
+    assert len(hits) >= 5, tops
+    assert {"happy", "surprised", "fearful"} <= set(hits), tops
 
 
 def test_sad_reads_sadder_than_neutral(judge, models, photos):
