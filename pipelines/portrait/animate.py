@@ -114,12 +114,14 @@ def make_plan(
 def face_points(prep: Prepared, plan: Plan, i: int) -> np.ndarray:
     """The 68 landmarks of frame ``i`` in face units (before head motion)."""
     m = plan.mouth
+    shut = float(m.closed[i]) if m.closed is not None else 0.0
     f = prep.face + plan.static
-    f = f + ex.jaw(plan.jaw_rest + float(m.opening[i]))
+    f = f + ex.jaw(plan.jaw_rest * (1.0 - shut) + float(m.opening[i]))
     f = f + ex.lip_shape(float(m.spread[i]), float(m.rounded[i]))
     f = f + ex.blink(f, float(plan.blink[i]))
     for up, low in ((61, 67), (62, 66), (63, 65)):  # lips may touch, never cross
         f[low, 1] = max(f[low, 1], f[up, 1])
+        f[low, 1] -= shut * (f[low, 1] - f[up, 1])  # bilabials: pressed shut
     for up, low in ((37, 41), (38, 40), (43, 47), (44, 46)):
         f[up, 1] = min(f[up, 1], f[low, 1] - 0.004)
     return f

@@ -20,6 +20,9 @@ class MouthTrack:
     spread: np.ndarray
     rounded: np.ndarray
     energy: np.ndarray
+    closed: np.ndarray | None = None
+    """0-1 per frame: the lips pressed shut (bilabials p/b/m), whatever the emotion's resting
+    jaw; None = never forced."""
 
 
 def frame_features(samples: np.ndarray, sr: int, fps: int, n_frames: int) -> np.ndarray:
@@ -125,11 +128,18 @@ def from_phonemes(
     shape = acc / weight[:, None]
     gain = 0.5 + 0.5 * np.clip(audio.energy / max(float(audio.energy.max()), 1e-3), 0, 1)
     opening = MAX_OPEN * shape[:, 0] * gain * (audio.energy > 0.02)
+    closed = np.zeros(n_frames, np.float32)
+    for label, start, end in phonemes:  # the frames inside a bilabial's closure
+        if viseme(label) == _VISEMES["p"]:
+            inside = (t >= start - 0.01) & (t <= end - 0.005)
+            closed[inside] = 1.0
+    opening = _smooth(opening.astype(np.float32), 0.85, 0.6) * (1.0 - closed)
     return MouthTrack(
-        _smooth(opening.astype(np.float32), 0.85, 0.6),
+        opening,
         shape[:, 1].astype(np.float32),
         shape[:, 2].astype(np.float32),
         audio.energy,
+        closed,
     )
 
 

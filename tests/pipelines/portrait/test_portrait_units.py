@@ -10,8 +10,8 @@ import pytest
 from pipelines.base import PipelineError
 from pipelines.emotion import EmotionSpec
 from pipelines.media import TimedUnit
+from pipelines.portrait import animate, motion, mouth
 from pipelines.portrait import audio as portrait_audio
-from pipelines.portrait import mouth
 from pipelines.portrait.request import PortraitRequest, pack_phonemes
 
 
@@ -59,6 +59,31 @@ def test_visemes_close_for_bilabials_and_open_for_vowels() -> None:
     phon = [("m", 0.0, 0.4), ("a", 0.4, 0.8), ("m", 0.8, 1.0)]
     track = mouth.from_phonemes(phon, audio, 25, 25)
     assert track.opening[15] > 3 * track.opening[3]
+    assert track.closed is not None and track.closed[3] == 1.0 and track.closed[15] == 0.0
+    assert track.opening[3] == 0.0 and track.opening[23] == 0.0  # inside the m's: shut
+
+
+def test_bilabials_close_the_lips_even_for_a_surprised_resting_jaw(astronaut) -> None:
+    """Surprise drops the jaw at rest; an m still presses the lips together."""
+    from pipelines.portrait.face import FaceModels, find_face
+    from pipelines.portrait.landmark_warp import frame_photo
+
+    pts = find_face(FaceModels.load(), astronaut, "astronaut", [])
+    frame, p = frame_photo(astronaut, pts, 256, True)
+    prep = animate.prepare(frame, p)
+    ones = np.ones(25, np.float32)
+    audio = mouth.MouthTrack(ones, ones * 0, ones * 0, ones)
+    phon = [("m", 0.0, 0.4), ("a", 0.4, 0.8), ("m", 0.8, 1.0)]
+    track = mouth.from_phonemes(phon, audio, 25, 25)
+    head = motion.HeadTrack(ones * 0, ones * 0, ones * 0)
+    plan = animate.make_plan(prep, EmotionSpec.of("surprised"), track, ones * 0, head)
+
+    def gap(i: int) -> float:
+        f = animate.face_points(prep, plan, i)
+        return float(np.mean(f[[65, 66, 67], 1] - f[[63, 62, 61], 1]))
+
+    assert gap(3) < 0.005 and gap(23) < 0.005
+    assert gap(15) > 0.1
 
 
 def test_prosody_estimate_is_a_mild_label(speech_samples) -> None:
