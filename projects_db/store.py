@@ -31,12 +31,13 @@ from projects_db.runners import (
     is_runner_alive,
     sweep_dead_lock_files,
 )
+from projects_db.stimuli import StimuliMixin
 
 _SUBDIRS = ("assets", "artifacts", "runners", "tmp")
 _OPEN_LOCK = ".studio-open.lock"
 
 
-class Store(ProjectsMixin, GenerationsMixin, ConversationsMixin, MaintenanceMixin):
+class Store(ProjectsMixin, GenerationsMixin, ConversationsMixin, StimuliMixin, MaintenanceMixin):
     """Projects, input assets, generations and their files in one data directory.
 
     Open it with :meth:`Store.open`; it is safe to share between threads, and several

@@ -103,7 +103,7 @@ class GenerationService:
             parent_id=parent_id,
         )
         try:
-            self._link_assets(gen.id, req, assets or {})
+            self.link_assets(gen.id, req, assets or {})
         except StoreError as exc:
             self.store.mark_finished(gen.id, "failed", error=str(exc))
             raise
@@ -113,10 +113,13 @@ class GenerationService:
         self._executor.submit(self._execute, job, gen, req)
         return job
 
-    def _link_assets(self, generation_id: int, req: Request, roles: Mapping[str, int]) -> None:
+    def link_assets(
+        self, generation_id: int, req: Request, roles: Mapping[str, int] | None = None
+    ) -> None:
         """Record every stored input file the request uses, so deleting the last generation
         that uses one removes it: the roles the caller names, plus any request field that
         points at a stored asset (the field's name is its role)."""
+        roles = roles or {}
         for role, asset_id in roles.items():
             self.store.link_asset(generation_id, asset_id, role)
         named = set(roles.values())

@@ -23,7 +23,7 @@ from projects_db import GenerationInfo
 from studio.settings import Services
 from studio.ui import SCRATCH_PROJECT, project_or_scratch
 
-TASK_COMMANDS: tuple[str, ...] = ("voice", "portrait", "music", "chat", "compose")
+TASK_COMMANDS: tuple[str, ...] = ("voice", "portrait", "music", "chat", "compose", "stimuli")
 """Modules under ``studio.commands`` that add a task subcommand, in --help order."""
 
 

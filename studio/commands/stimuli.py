@@ -1,0 +1,108 @@
+"""``launch.py stimuli make|list|show|resume|export``: stimulus sets (grids of generations)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.settings import Services
+from studio.ui import SCRATCH_PROJECT
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("stimuli", help="stimulus sets: grids of generations for studies")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    make = ssub.add_parser("make", parents=[common], help="make a set from a JSON spec and run it")
+    make.add_argument("--spec", type=Path, required=True, help="the grid, as a JSON file")
+    make.add_argument("--project", default=None, help=f"project to record in ({SCRATCH_PROJECT})")
+    make.add_argument("--yes", action="store_true", help="allow grids over 5,000 items")
+    make.add_argument("--dry-run", action="store_true", help="validate and count, make nothing")
+    for action in (make, ssub.add_parser("resume", parents=[common], help="make what is missing")):
+        if action is not make:
+            action.add_argument("id", type=int)
+        action.add_argument("--workers", type=int, default=None, help="worker processes")
+        action.add_argument("--json", action="store_true")
+    ls = ssub.add_parser("list", parents=[common], help="the sets, newest first")
+    ls.add_argument("--project", default=None)
+    ls.add_argument("--json", action="store_true")
+    show = ssub.add_parser("show", parents=[common], help="one set and its items")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    export = ssub.add_parser("export", parents=[common], help="ZIP of the media + manifest.csv")
+    export.add_argument("id", type=int)
+    export.add_argument("-o", "--output", type=Path, required=True, help="the .zip to write")
+
+
+def run(args: argparse.Namespace, services: Services) -> int:
+    from studio.stimuli import Stimuli
+
+    stimuli = Stimuli(services)
+    if args.action == "list":
+        project = _find(services, args.project) if args.project else None
+        rows = stimuli.store.list_stimulus_sets(project)
+        if args.json:
+            print(json.dumps([{"id": r.id, "name": r.name, "task": r.task,
+                               "items": r.item_count} for r in rows], indent=2))  # fmt: skip
+        for r in rows if not args.json else []:
+            print(f"{r.id:>5}  {r.task:<9} {r.item_count:>6} items  {r.name}")
+        return 0
+    if args.action == "show":
+        _print(stimuli.summary(args.id), args.json)
+        return 0
+    if args.action == "export":
+        n = stimuli.export_zip(args.id, args.output)
+        print(f"Exported {n} item(s) with manifest.csv to {args.output}")
+        return 0
+    if args.action == "make":
+        try:
+            spec = json.loads(args.spec.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"Cannot read the spec {args.spec}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"The spec {args.spec} is not valid JSON: {exc}") from None
+        if args.dry_run:
+            parsed, count = stimuli.plan(spec, confirm_large=args.yes)
+            print(f"{parsed.name}: {count} {parsed.task} item(s), all valid.")
+            return 0
+        pid = _project(services, args.project)
+        set_id = stimuli.create(spec, pid, confirm_large=args.yes).id
+    else:
+        set_id = args.id
+    report = stimuli.run(set_id, workers=args.workers, progress=None if args.json else _progress)
+    _print(stimuli.summary(set_id), args.json)
+    for item_id, error in report.failed.items():
+        print(f"error: item {item_id} failed twice: {error}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _progress(done: int, total: int, eta: float | None) -> None:
+    left = f", about {eta:.0f} s left" if eta is not None else ""
+    print(f"  {done}/{total} items{left}", file=sys.stderr, flush=True)
+
+
+def _print(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    s = summary["set"]
+    print(f"Set #{s['id']} {s['name']} ({s['task']}, {s['size']} items)")
+    for i in summary["items"]:
+        factors = ", ".join(f"{k}={v}" for k, v in i["factors"].items())
+        gen = f"#{i['generation']}" if i["generation"] else "-"
+        print(f"  {i['position'] + 1:>4}  {i['status']:<9} {gen:<7} {factors}")
+
+
+def _find(services: Services, name: str) -> int:
+    found = services.store.find_project(name)
+    if found is None:
+        raise ValueError(f"No project named {name!r}.")
+    return found.id
+
+
+def _project(services: Services, name: str | None) -> int:
+    name = (name or "").strip() or SCRATCH_PROJECT
+    found = services.store.find_project(name)
+    return found.id if found else services.store.create_project(name).id
