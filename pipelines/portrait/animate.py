@@ -100,6 +100,8 @@ class Plan:
     head: HeadTrack
     texture: np.ndarray
     """The face region's source texture with the emotion's folds shaded in."""
+    talk: float = 1.0
+    """The emotion's gain on the talking mouth's opening (pressed for anger, wide for fear)."""
 
 
 def make_plan(
@@ -108,7 +110,9 @@ def make_plan(
     offsets, jaw_rest = ex.emotion_offsets(spec)
     comp, comp_jaw = ex.compensation(prep.face, prep.source)
     texture = shade(prep.roi_src, prep.mesh.src[:68], prep.rot, prep.iod, ex.au_weights(spec))
-    return Plan(offsets + comp, jaw_rest + comp_jaw, mouth, blink, head, texture)
+    return Plan(
+        offsets + comp, jaw_rest + comp_jaw, mouth, blink, head, texture, ex.talk_gain(spec)
+    )
 
 
 def face_points(prep: Prepared, plan: Plan, i: int) -> np.ndarray:
@@ -116,7 +120,7 @@ def face_points(prep: Prepared, plan: Plan, i: int) -> np.ndarray:
     m = plan.mouth
     shut = float(m.closed[i]) if m.closed is not None else 0.0
     f = prep.face + plan.static
-    f = f + ex.jaw(plan.jaw_rest * (1.0 - shut) + float(m.opening[i]))
+    f = f + ex.jaw(plan.jaw_rest * (1.0 - shut) + plan.talk * float(m.opening[i]))
     f = f + ex.lip_shape(float(m.spread[i]), float(m.rounded[i]))
     f = f + ex.blink(f, float(plan.blink[i]))
     for up, low in ((61, 67), (62, 66), (63, 65)):  # lips may touch, never cross

@@ -81,6 +81,21 @@ EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
 EMOTION_JAW: Mapping[str, float] = MappingProxyType({"surprised": 0.12, "happy": 0.02})
 """A resting jaw drop (face units) some emotions carry even when silent."""
 
+EMOTION_TALK: Mapping[str, float] = MappingProxyType(
+    {"angry": 0.7, "sad": 0.8, "disgusted": 0.8, "contemptuous": 0.85, "surprised": 1.2,
+     "fearful": 1.1}
+)  # fmt: skip
+"""How wide the mouth opens while talking, relative to neutral speech: anger presses the lips,
+sadness pushes the lower lip up, surprise and fear open wider (at full intensity)."""
+
+
+def talk_gain(spec: EmotionSpec) -> float:
+    """The talking-opening gain of a (blended) emotion at its intensity."""
+    gain = sum(EMOTION_TALK.get(label, 1.0) * w for label, w in spec.label_weights())
+    total = sum(w for _, w in spec.label_weights()) or 1.0
+    return float(1.0 + (gain / total - 1.0) * spec.intensity)
+
+
 assert set(EMOTION_AUS) == set(EMOTIONS)
 
 

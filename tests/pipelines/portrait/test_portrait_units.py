@@ -101,3 +101,12 @@ def test_emotion_falls_back_to_the_voice_then_prosody(speech_wav) -> None:
     assert choose_emotion(PortraitRequest(audio=speech_wav), samples, sr, False)[1] == (
         "audio prosody"
     )
+
+
+def test_talking_mouth_shape_follows_the_emotion() -> None:
+    from pipelines.portrait import expression
+
+    gain = lambda spec: expression.talk_gain(EmotionSpec.parse(spec))  # noqa: E731
+    assert gain("angry") < gain("sad") < gain("neutral") == 1.0 < gain("surprised")
+    assert gain("angry@0") == 1.0
+    assert gain("angry:0.5+surprised:0.5") == pytest.approx((0.7 + 1.2) / 2)
