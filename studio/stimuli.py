@@ -14,12 +14,11 @@ import csv
 import dataclasses
 import io
 import json
-import multiprocessing
 import os
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from pipelines.base import CancelToken, PipelineError
 from pipelines.stimuli import ItemOutput, StimulusSpec, expand, parse_spec, work
 from projects_db import GenerationInfo, StoreError
 from projects_db.stimuli import NewItem, StimulusItemInfo, StimulusSetInfo
+from studio.engines import make_engine
 from studio.settings import Services
 
 ProgressFn = Callable[[int, int, float | None], None]
@@ -104,10 +104,12 @@ class Stimuli:
         set_id: int,
         *,
         workers: int | None = None,
+        ray: str | None = None,
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> RunReport:
-        """Make every included item that is not done yet (resume = run again)."""
+        """Make every included item that is not done yet (resume = run again), on ``workers``
+        local processes, or on the Ray cluster at ``ray`` (``auto``, ``local``, ``ray://…``)."""
         t0 = time.perf_counter()
         info = self.store.get_stimulus_set(set_id)
         items = self.store.stimulus_items(set_id)
@@ -116,26 +118,27 @@ class Stimuli:
         loudness = info.spec.get("loudness")
         cancel = cancel or CancelToken()
         settings = self.services.generations.load_settings
-        ctx = multiprocessing.get_context("spawn")
-        n = max(1, min(workers or default_workers(), len(todo) or 1))
         total = len(todo)
         tries = {i.id: 0 for i in todo}
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        if not todo:
+            return report
+        engine = make_engine(ray, max(1, min(workers or default_workers(), total)))
+        try:
             running: dict[Future[ItemOutput], tuple[StimulusItemInfo, GenerationInfo]] = {}
             queue = list(todo)
             while queue or running:
-                while queue and len(running) < 2 * n and not cancel.cancelled:
+                while queue and len(running) < 2 * engine.workers and not cancel.cancelled:
                     item = queue.pop(0)
                     tries[item.id] += 1
                     gen = self._start(info, item)
-                    folder = str(self.store.job_temp_dir(gen.id))
-                    future = pool.submit(
+                    folder = str(self.store.job_temp_dir(gen.id)) if engine.local_files else None
+                    future = engine.submit(
                         work, info.task, info.backend, item.request, settings, loudness, folder
                     )
                     running[future] = (item, gen)
                 if cancel.cancelled:
                     for future, (_item, gen) in running.items():
-                        future.cancel()
+                        engine.cancel(future)
                         self._finish(gen, None, "cancelled", "Cancelled with its stimulus set.")
                     report.cancelled = True
                     break
@@ -154,8 +157,8 @@ class Stimuli:
                     done = total - left
                     elapsed = time.perf_counter() - t0
                     progress(done, total, elapsed / done * left if done else None)
-            if report.cancelled:
-                pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            engine.close()
         report.seconds = time.perf_counter() - t0
         return report
 

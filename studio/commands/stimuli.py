@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         if action is not make:
             action.add_argument("id", type=int)
         action.add_argument("--workers", type=int, default=None, help="worker processes")
+        action.add_argument(
+            "--ray",
+            default=os.environ.get("AFFECT_STUDIO_RAY") or None,
+            metavar="ADDR",
+            help="run on Ray: auto, local or ray://HOST:10001 (AFFECT_STUDIO_RAY)",
+        )
         action.add_argument("--json", action="store_true")
     ls = ssub.add_parser("list", parents=[common], help="the sets, newest first")
     ls.add_argument("--project", default=None)
@@ -71,7 +78,9 @@ def run(args: argparse.Namespace, services: Services) -> int:
         set_id = stimuli.create(spec, pid, confirm_large=args.yes).id
     else:
         set_id = args.id
-    report = stimuli.run(set_id, workers=args.workers, progress=None if args.json else _progress)
+    report = stimuli.run(
+        set_id, workers=args.workers, ray=args.ray, progress=None if args.json else _progress
+    )
     _print(stimuli.summary(set_id), args.json)
     for item_id, error in report.failed.items():
         print(f"error: item {item_id} failed twice: {error}", file=sys.stderr)

@@ -178,3 +178,30 @@ def test_missing_photo_and_big_grid_confirmation(tmp_path: Path) -> None:
     dry.write_text(json.dumps(big))
     out = cli(tmp_path / "d", "stimuli", "make", "--spec", str(dry), "--dry-run", "--yes")
     assert "6000 voice item(s), all valid" in out.stdout
+
+
+@pytest.mark.slow
+def test_ray_engine_gives_the_same_bytes_as_the_local_one(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    spec = {**GRID, "factors": {"emotion": ["happy", "sad"]}, "loudness": -23}
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        stimuli = Stimuli(services)
+        pid = services.store.create_project("p").id
+        local, on_ray = stimuli.create(spec, pid), stimuli.create(spec, pid)
+        assert stimuli.run(local.id, workers=1).done
+        report = stimuli.run(on_ray.id, ray="local")  # a real local Ray (this machine's CPUs)
+        assert len(report.done) == 2 and not report.failed
+
+        def audio(set_id: int, name: str) -> list[bytes]:
+            out = []
+            for item in services.store.stimulus_items(set_id):
+                gen = services.store.get_generation(item.generation_id or 0)
+                out.append(services.store.artifact_path(gen, name).read_bytes())
+            return out
+
+        for name in ("audio", "audio_matched", "timings"):
+            assert audio(local.id, name) == audio(on_ray.id, name), name
+    with pytest.raises(PipelineError, match="Could not reach the Ray cluster"):
+        from studio.engines import RayEngine
+
+        RayEngine("ray://127.0.0.1:9")
