@@ -115,6 +115,24 @@ def make_plan(
     )
 
 
+def _depth() -> np.ndarray:
+    """Rough height of each of the 68 landmarks above the face's outline plane, in face units
+    (nose tip highest, the jaw's sides on the plane): how far a point moves when the head turns."""
+    z = np.zeros(68, np.float32)
+    z[0:17] = 0.35 * (1.0 - np.abs(np.arange(17) - 8) / 8.0) ** 1.5
+    z[17:27] = [0.25, 0.3, 0.35, 0.38, 0.4, 0.4, 0.38, 0.35, 0.3, 0.25]
+    z[27:31] = [0.45, 0.55, 0.65, 0.75]
+    z[31:36] = [0.5, 0.55, 0.6, 0.55, 0.5]
+    z[36:48] = 0.25
+    z[48:60] = 0.5
+    z[[48, 54]] = 0.35
+    z[60:68] = 0.45
+    return z
+
+
+DEPTH = _depth()
+
+
 def face_points(prep: Prepared, plan: Plan, i: int) -> np.ndarray:
     """The 68 landmarks of frame ``i`` in face units (before head motion)."""
     m = plan.mouth
@@ -145,6 +163,13 @@ def frame_points(prep: Prepared, plan: Plan, i: int, *, safe: bool = True) -> np
         follow = np.tile(np.array([c[2] for c in CHEEK_OFFSETS], np.float32), 2)[:, None]
         dst[mesh.cheeks] += follow * (dst[mesh.cheek_corner] - mesh.src[mesh.cheek_corner])
     h = plan.head
+    if h.yaw is not None and h.pitch is not None:  # turn/nod: nearer points move further
+        turn = np.array([np.sin(np.deg2rad(h.yaw[i])), np.sin(np.deg2rad(h.pitch[i]))])
+        depth = np.zeros(len(dst), np.float32)
+        depth[:68] = DEPTH
+        depth[mesh.forehead] = 0.35
+        depth[mesh.cheeks] = 0.3
+        dst += (depth[:, None] * turn[None, :].astype(np.float32)) @ prep.rot.T * prep.iod
     theta = np.deg2rad(float(h.roll[i]))
     c, s = np.cos(theta), np.sin(theta)
     rot = np.array([[c, -s], [s, c]], np.float32)

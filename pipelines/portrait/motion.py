@@ -53,13 +53,21 @@ class HeadTrack:
     roll: np.ndarray
     dx: np.ndarray
     dy: np.ndarray
+    yaw: np.ndarray | None = None
+    """Turn left/right in degrees (a warp: nearer parts of the face move further); None = 0."""
+    pitch: np.ndarray | None = None
+    """Nod in degrees (positive = chin down); None = 0."""
 
     def range(self) -> dict[str, float]:
-        return {
+        out = {
             "roll_deg": float(np.ptp(self.roll)) if len(self.roll) else 0.0,
             "dx": float(np.ptp(self.dx)) if len(self.dx) else 0.0,
             "dy": float(np.ptp(self.dy)) if len(self.dy) else 0.0,
         }
+        for name, track in (("yaw_deg", self.yaw), ("pitch_deg", self.pitch)):
+            if track is not None and len(track):
+                out[name] = float(np.ptp(track))
+        return out
 
 
 def _smooth_noise(
@@ -89,4 +97,14 @@ def head_motion(seed: int, energy: np.ndarray, fps: int, amount: float) -> HeadT
     roll = amount * (1.6 * sway_roll + 1.2 * speech * sway_x)
     dx = amount * (0.025 * sway_x)
     dy = amount * (0.015 * sway_y + 0.035 * nod) + breathing
-    return HeadTrack(roll.astype(np.float32), dx.astype(np.float32), dy.astype(np.float32))
+    # turns and nods: a slow look around, and a dip of the chin on each stressed onset
+    sway_yaw = _smooth_noise(gen, n, fps, (4.1, 6.7))
+    emphasis = np.clip(np.diff(speech, prepend=speech[:1]) * fps / 4.0, 0.0, 1.0)
+    k2 = max(1, int(0.2 * fps))
+    emphasis = np.convolve(emphasis, np.ones(k2) / k2, mode="same")
+    yaw = amount * (1.5 * sway_yaw + 2.0 * speech * sway_x)
+    pitch = amount * (0.8 * sway_y + 3.0 * emphasis)
+    return HeadTrack(
+        roll.astype(np.float32), dx.astype(np.float32), dy.astype(np.float32),
+        yaw.astype(np.float32), pitch.astype(np.float32),
+    )  # fmt: skip

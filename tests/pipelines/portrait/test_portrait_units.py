@@ -110,3 +110,37 @@ def test_talking_mouth_shape_follows_the_emotion() -> None:
     assert gain("angry") < gain("sad") < gain("neutral") == 1.0 < gain("surprised")
     assert gain("angry@0") == 1.0
     assert gain("angry:0.5+surprised:0.5") == pytest.approx((0.7 + 1.2) / 2)
+
+
+def test_head_turns_and_nods_follow_speech_emphasis(speech_samples) -> None:
+    track = mouth.from_audio(speech_samples, 16000, 25, 75)
+    head = motion.head_motion(3, track.energy, 25, 1.0)
+    assert head.yaw is not None and head.pitch is not None
+    assert 1.0 < head.range()["yaw_deg"] < 12 and 1.0 < head.range()["pitch_deg"] < 10
+    onsets = np.clip(np.diff(track.energy, prepend=track.energy[:1]), 0, None)
+    lagged = np.convolve(onsets, np.ones(5) / 5, mode="same")
+    assert np.corrcoef(head.pitch, lagged)[0, 1] > 0.4  # chin dips on stressed onsets
+    still = motion.head_motion(3, track.energy, 25, 0.0)
+    assert still.range()["yaw_deg"] == 0.0 and still.range()["pitch_deg"] == 0.0
+
+
+def test_a_turn_moves_the_nose_more_than_the_jaw_and_folds_nothing(astronaut) -> None:
+    from pipelines.portrait import warp
+    from pipelines.portrait.face import FaceModels, find_face
+    from pipelines.portrait.landmark_warp import frame_photo
+
+    pts = find_face(FaceModels.load(), astronaut, "astronaut", [])
+    frame, p = frame_photo(astronaut, pts, 256, True)
+    prep = animate.prepare(frame, p)
+    z = np.zeros(3, np.float32)
+    track = mouth.MouthTrack(z + 0.2, z, z, z + 1)
+    turns = np.array([0.0, 6.0, -6.0], np.float32)
+    head = motion.HeadTrack(z, z, z, turns, -turns)
+    for emotion in ("surprised", "sad", "happy"):
+        plan = animate.make_plan(prep, EmotionSpec.of(emotion), track, z, head)
+        base = animate.frame_points(prep, plan, 0, safe=False)
+        for i in (1, 2):
+            raw = animate.frame_points(prep, plan, i, safe=False)
+            assert warp.folded(prep.mesh, raw) == 0, (emotion, i)
+            moved = np.linalg.norm(raw - base, axis=1)
+            assert moved[30] > 2 * max(moved[0], moved[16]) and moved[30] > 1.0
