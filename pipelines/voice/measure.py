@@ -33,7 +33,7 @@ EVERYDAY_SENTENCES = (
 )
 """Ten everyday sentences for intelligibility (WER) checks."""
 
-HELD_OUT_SENTENCES = (
+SECOND_TUNING_SENTENCES = (
     "The museum on the hill closes early on Sundays during the winter.",
     "Nobody told me that the meeting had been moved to Thursday afternoon.",
     "He painted the fence green and then forgot to close the gate.",
@@ -47,8 +47,25 @@ HELD_OUT_SENTENCES = (
     "It took three weeks to fix the old clock in the hallway.",
     "Please remember to water the plants while we are away.",
 )
+"""Written as held-out sentences for issue 12, but seen before its last change (PSOLA's pitch
+floor), so reported as a second tuning set."""
+
+HELD_OUT_SENTENCES = (
+    "My grandfather used to fix bicycles in a tiny shop near the river.",
+    "The printer on the second floor has been broken since Monday.",
+    "We watched the sunset from the roof and talked until midnight.",
+    "Someone left a bag of oranges on the bench outside the library.",
+    "The bus was so crowded that I had to stand all the way to work.",
+    "She finally passed her driving test after three attempts.",
+    "There is a small bakery around the corner that sells warm bread.",
+    "The football match was cancelled because of the heavy rain.",
+    "He wrote a long letter to his cousin who lives in Canada.",
+    "I found an old photograph of my parents inside a dusty book.",
+    "The new teacher asked everyone to bring a notebook and a pencil.",
+    "Our flight was delayed for two hours, so we ate lunch at the airport.",
+)
 """Sentences no voice setting was tuned on (issue 12: naturalness and WER are reported on them
-beside the tuning sentences)."""
+beside the tuning sentences; written after the last tuning change)."""
 
 _DECODER_LOCK = threading.Lock()
 _DECODER: list[Any] = []  # one pocketsphinx decoder, built on first use (0.5 s), never per call
