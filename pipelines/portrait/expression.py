@@ -82,11 +82,11 @@ EMOTION_JAW: Mapping[str, float] = MappingProxyType({"surprised": 0.12, "happy":
 """A resting jaw drop (face units) some emotions carry even when silent."""
 
 EMOTION_TALK: Mapping[str, float] = MappingProxyType(
-    {"angry": 0.7, "sad": 0.8, "disgusted": 0.8, "contemptuous": 0.85, "surprised": 1.2,
-     "fearful": 1.1}
-)  # fmt: skip
-"""How wide the mouth opens while talking, relative to neutral speech: anger presses the lips,
-sadness pushes the lower lip up, surprise and fear open wider (at full intensity)."""
+    {"angry": 0.85, "disgusted": 0.9, "contemptuous": 0.9, "surprised": 1.2, "fearful": 1.1}
+)
+"""How wide the mouth opens while talking, relative to neutral speech (at full intensity):
+anger presses the lips, surprise and fear open wider. Sadness keeps neutral speech's opening
+(its raised lower lip comes from AU17, ``chin_raise``; a smaller opening cost lip sync)."""
 
 
 def talk_gain(spec: EmotionSpec) -> float:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_OPEN = 0.3
+MAX_OPEN = 0.36
 """The widest jaw opening in face units (a shouted "ah")."""
 
 

@@ -107,9 +107,9 @@ def test_talking_mouth_shape_follows_the_emotion() -> None:
     from pipelines.portrait import expression
 
     gain = lambda spec: expression.talk_gain(EmotionSpec.parse(spec))  # noqa: E731
-    assert gain("angry") < gain("sad") < gain("neutral") == 1.0 < gain("surprised")
+    assert gain("angry") < gain("disgusted") < gain("neutral") == 1.0 < gain("surprised")
     assert gain("angry@0") == 1.0
-    assert gain("angry:0.5+surprised:0.5") == pytest.approx((0.7 + 1.2) / 2)
+    assert gain("angry:0.5+surprised:0.5") == pytest.approx((0.85 + 1.2) / 2)
 
 
 def test_head_turns_and_nods_follow_speech_emphasis(speech_samples) -> None:
