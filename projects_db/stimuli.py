@@ -122,6 +122,28 @@ class StimuliMixin(StoreBase):
             item.generation_id = generation_id
             item.attempts += 1
 
+    def reseed_item(self, item_id: int, request: Mapping[str, Any], seed: int) -> None:
+        """Give an item a new request (another seed) to be made again; its old generation
+        stays in the Library."""
+        with self._writing() as session:
+            item = session.get(StimulusItem, item_id)
+            if item is None:
+                raise NotFound(f"Stimulus item {item_id} does not exist")
+            item.request_json, item.seed = dump_json(dict(request)), int(seed)
+            item.generation_id, item.attempts = None, 0
+
+    def get_stimulus_item(self, item_id: int) -> StimulusItemInfo:
+        query = (
+            select(StimulusItem, Generation.status)
+            .outerjoin(Generation, Generation.id == StimulusItem.generation_id)
+            .where(StimulusItem.id == item_id)
+        )
+        with self._reading() as session:
+            row = session.execute(query).first()
+        if row is None:
+            raise NotFound(f"Stimulus item {item_id} does not exist")
+        return _item_info(row[0], row[1])
+
     def set_item_included(self, item_id: int, included: bool) -> None:
         statement = update(StimulusItem).where(StimulusItem.id == item_id)
         with self._writing() as session:

@@ -32,9 +32,14 @@ ENDPOINTS = ("voice", "portrait", "music", "chat", "compose", "generations")
 _BY_NAME = re.compile(r"^(?P<prefix>.*)/gradio_api/(?:call|run|api)/(?:v2/)?(?P<name>[^/]+)/?$")
 
 
+UI_CHANNEL = "predict"
+"""``POST /gradio_api/run/predict`` with a handler index is how the browser UI runs its handlers
+that skip the queue (as ``/queue/join`` is for the others); it is not a named endpoint."""
+
+
 class PublicOnly:
     """ASGI middleware: a call by API name (``POST /gradio_api/call/NAME`` and its older
-    spellings) is refused unless NAME is one of :data:`ENDPOINTS`."""
+    spellings) is refused unless NAME is one of :data:`ENDPOINTS` (or the UI's own channel)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -42,7 +47,7 @@ class PublicOnly:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope.get("type") == "http" and scope.get("method") == "POST":
             match = _BY_NAME.match(str(scope.get("path", "")))
-            if match and match["name"] not in ENDPOINTS:
+            if match and match["name"] not in (*ENDPOINTS, UI_CHANNEL):
                 await _not_found(send)
                 return
         await self.app(scope, receive, send)

@@ -6,7 +6,15 @@ from typing import Any
 
 import gradio as gr
 
-from studio import compose_tab, dialogue_tab, library_tab, music_tab, portrait_tab, voice_tab
+from studio import (
+    compose_tab,
+    dialogue_tab,
+    library_tab,
+    music_tab,
+    portrait_tab,
+    stimuli_tab,
+    voice_tab,
+)
 from studio.api import build_api, hide_ui_handlers
 from studio.library import project_choices
 from studio.settings import Services
@@ -45,6 +53,7 @@ def build_app(services: Services) -> gr.Blocks:
             music_tab.build_tab(ctx)
             dialogue_tab.build_tab(ctx)
             compose_tab.build_tab(ctx)
+            stimuli_tab.build_tab(ctx)
             library_tab.build_tab(ctx)
         build_api(services)
 

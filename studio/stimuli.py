@@ -214,6 +214,28 @@ class Stimuli:
             artifacts=dict(paths or {}), timings=out.timings, metadata=out.metadata,
         )  # fmt: skip
 
+    def reseed(self, item_id: int, seed: int) -> StimulusItemInfo:
+        """Make one cell again with another seed on the next run (the old one stays in the
+        Library)."""
+        item = self.store.get_stimulus_item(item_id)
+        info = self.store.get_stimulus_set(item.set_id)
+        req = registry.request_type(info.task).from_dict({**item.request, "seed": int(seed)})
+        self.store.reseed_item(item_id, req.to_dict(), req.seed)
+        return self.store.get_stimulus_item(item_id)
+
+    def estimate_seconds(self, task: str, items: int, workers: int | None = None) -> float | None:
+        """Rough wall time for ``items`` of ``task``: the median compute time of this studio's
+        recent finished generations of that task, shared by the workers; None without any."""
+        times = sorted(
+            g.compute_seconds
+            for p in self.store.list_projects()
+            for g in self.store.list_generations(p.id, task=task, status="done", limit=50)
+            if g.compute_seconds
+        )
+        if not times:
+            return None
+        return times[len(times) // 2] * items / max(1, workers or default_workers())
+
     # -- looking and exporting ------------------------------------------------------------------
     def summary(self, set_id: int) -> dict[str, Any]:
         """The set and its items as JSON-able data (what ``stimuli show --json`` prints)."""
