@@ -105,6 +105,7 @@ class Dialogue:
         seed: int = 0,
         server: Mapping[str, str] | None = None,
         max_new_tokens: int = 160,
+        candidates: int = 0,
     ) -> DialogueRequest:
         """The next turn's request: history and the previous planned emotion from the store."""
         conv = self.store.get_conversation(conversation_id)
@@ -119,6 +120,7 @@ class Dialogue:
             persona_style=str(p["style"]),
             emotion_prompt=bool(p["emotion_prompt"]),
             max_new_tokens=max_new_tokens,
+            candidates=candidates,
             seed=seed,
             # Textboxes in a closed accordion arrive as None from the browser.
             server_url=(server.get("url") or "").strip(),
@@ -135,6 +137,7 @@ class Dialogue:
         seed: int = 0,
         server: Mapping[str, str] | None = None,
         max_new_tokens: int = 160,
+        candidates: int = 0,
         poll: float = 0.1,
         reveal: float = 0.02,
     ) -> Iterator[Streamed]:
@@ -143,7 +146,12 @@ class Dialogue:
         revealed a few words at a time (``reveal`` seconds apart), then the recorded turn."""
         conv = self.store.get_conversation(conversation_id)
         req = self.build_request(
-            conversation_id, message, seed=seed, server=server, max_new_tokens=max_new_tokens
+            conversation_id,
+            message,
+            seed=seed,
+            server=server,
+            max_new_tokens=max_new_tokens,
+            candidates=candidates,
         )
         job = self.services.generations.submit(conv.project_id, TASK, req, backend=conv.backend)
         shown = thought = ""
@@ -194,7 +202,7 @@ class Dialogue:
             cause_words=u.get("cause_words", []),
             planned_emotion=m.get("plan", {}).get("spec"),
             structure=m.get("structure", {}),
-            rubric=m.get("rubric", {}),
+            rubric={**m.get("rubric", {}), **_strict_summary(m)},
             patterns=m.get("patterns", []),
             timings={**info.timings, "tokens_per_second": m.get("tokens_per_second", 0.0)},
             generation_id=info.id,
@@ -215,6 +223,34 @@ class Dialogue:
         last = turns[-1]
         request = {"text": last.reply[:2000], "emotion": last.planned_emotion or "neutral"}
         return self.services.generations.submit(conv.project_id, task, request).generation_id
+
+
+def _strict_summary(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The strict rubric's verdict and the best-of-n choice, kept with the turn's rubric."""
+    verdict, best = metadata.get("judge") or {}, metadata.get("best_of") or {}
+    if not best:
+        return {}
+    failed = [k for k, ok in (verdict.get("checks") or {}).items() if not ok]
+    return {
+        "strict": {"passed": bool(verdict.get("passed")), "failed": failed},
+        "best_of": {k: best.get(k) for k in ("n", "chosen", "fallback")},
+    }
+
+
+def strict_line(rubric: Mapping[str, Any]) -> str:
+    """One line on the strict rubric and which candidate was kept."""
+    best, strict = rubric.get("best_of"), rubric.get("strict") or {}
+    if not best:
+        return ""
+    if best.get("fallback"):
+        how = f"none of {best['n']} model replies passed: a reply built from the understanding"
+    elif best.get("chosen") is None:
+        return "**Strict rubric:** not applied — the safety layer wrote the reply"
+    else:
+        how = f"reply {best['chosen'] + 1} of {best['n']} kept"
+    failed = ", ".join(strict.get("failed", []))
+    state = "✅ passes" if strict.get("passed") else f"⚠️ fails {failed}"
+    return f"**Strict rubric:** {state} — {how}"
 
 
 def turn_panel(turn: TurnInfo) -> str:
@@ -243,5 +279,6 @@ def turn_panel(turn: TurnInfo) -> str:
         f"**Planned reply emotion:** {planned}",
         f"**Structure:** {state}",
         f"**Rubric:** total {rub.get('total', 0):.2f} — {scores}",
+        strict_line(rub),
         f"**Beyond-No patterns:** {', '.join(turn.patterns) or 'none'}",
     ])  # fmt: skip

@@ -51,3 +51,18 @@ FEW_SHOT: tuple[tuple[str, str], ...] = (
 )
 """(message, reply) pairs: sad, happy, angry, fearful, disgusted, surprised, neutral,
 contemptuous."""
+
+OPENERS: dict[str, tuple[str, ...]] = {
+    "sad": ("I'm so sorry", "Oh no,", "That sounds"),
+    "angry": ("That's so unfair", "No wonder you're", "Ugh,"),
+    "fearful": ("That sounds scary", "It's natural to feel", "I understand"),
+    "disgusted": ("Ugh,", "That sounds gross", "Yuck,"),
+    "contemptuous": ("It sounds like", "I can see why", "It's frustrating when"),
+    "happy": ("That's wonderful", "Congratulations", "How lovely"),
+    "surprised": ("Wow,", "What a surprise", "Oh wow,"),
+    "neutral": ("That sounds", "Oh,", "Nice,"),
+    "bad": ("Oh no,", "That sounds", "I'm sorry"),
+}
+"""How candidates may start, by the tone of the reply: candidate 0 starts freely, candidates
+1-3 with these words (so the small model begins in the right key and then goes on in its own
+words)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pipelines.dialogue.cues import CORE_CUES, INTENSIFIERS, STOPWORDS
-from pipelines.dialogue.judge import is_bad_news
+from pipelines.dialogue.judge import bad_news_signs
 from pipelines.dialogue.transition import ReplyPlan
 from pipelines.dialogue.understand import Understanding, words_of
 
@@ -42,7 +42,8 @@ _FRAMES: dict[str, tuple[str, str]] = {
     ),
     "happy": ("It's lovely to hear that {x}.", "How are you feeling about it?"),
     "surprised": ("Wow, so {x}.", "How did you react when you found out?"),
-    "neutral": ("So {x}.", "How do you feel about it?"),
+    "neutral": ("It sounds like {x}.", "How do you feel about it?"),
+    "bad": ("Oh no, {x}.", "That sounds rough; how are you doing?"),
 }
 
 
@@ -83,13 +84,23 @@ def reflected_clause(message: str, cause_words: tuple[tuple[str, float], ...]) -
     return second_person(clause[:1].lower() + clause[1:])
 
 
+def reply_tone(u: Understanding, plan: ReplyPlan, message: str = "") -> str:
+    """The core label a reply's wording should carry: the plan's; the person's own feeling
+    when the plan is calm (neutral); never a cheerful one for bad news ("bad": bad news whose
+    feeling the understanding did not name; calm "neutral" when the only sign is weak)."""
+    label = plan.label
+    if label == "neutral" and u.label != "neutral":
+        label = u.label
+    signs = bad_news_signs(u, message)
+    if label in ("happy", "surprised", "neutral") and signs:
+        if u.label not in ("happy", "surprised", "neutral"):
+            return u.label
+        return "bad" if signs == 2 else "neutral"
+    return label
+
+
 def grounded_fallback(message: str, u: Understanding, plan: ReplyPlan) -> str:
     """The fallback reply: the person's words reflected, the planned emotion, one question."""
     clause = reflected_clause(message, u.cause_words)
-    label = plan.label if plan.label in _FRAMES else "neutral"
-    if label == "neutral" and u.label != "neutral":
-        label = u.label  # a calm plan still answers the person's own feeling
-    if label in ("happy", "surprised") and is_bad_news(u):
-        label = u.label if u.label in _FRAMES and u.label not in ("happy", "surprised") else "sad"
-    opening, closing = _FRAMES[label]
+    opening, closing = _FRAMES[reply_tone(u, plan, message)]
     return f"{opening.format(x=clause)} {closing}"

@@ -17,9 +17,13 @@ A reply passes when every check holds:
 * ``tone_fits`` — bad news gets no cheering phrase and no strongly positive read-back (unless
   it says sorry); good
   or everyday news gets no condolence ("sorry", "loss").
-* ``personal`` — no assistant talk ("I can't help with", "as an AI", "let me know if",
-  "our conversation") and no invented first-person story about the replier.
-* ``length`` — 4-60 words.
+* ``empathic`` — acknowledges the feeling: at least one phrase of :data:`_ACKNOWLEDGE`
+  ("sorry", "sounds", "no wonder", "congratulations", "ugh", "wow" …).
+* ``personal`` — plain talk to the person: no assistant talk ("I can't help with", "as an
+  AI", "let me know if", "our conversation"), no quotes, emoji or markup.
+* ``own_words`` — does not parrot the message: no run of 5+ of its words that still speaks
+  as "I"/"my" (the speaker's own voice).
+* ``length`` — 4-45 words.
 
 Safety is not judged here: the safety layer (:mod:`pipelines.dialogue.safety`) replaces a
 reply whatever it scored.
@@ -41,13 +45,26 @@ from pipelines.emotion import VAD
 
 CHECKS: tuple[str, ...] = (
     "complete", "second_person", "no_scaffold", "no_loops", "grounded", "emotion",
-    "tone_fits", "personal", "length",
+    "tone_fits", "empathic", "personal", "own_words", "length",
 )  # fmt: skip
 MILD = 0.45
 """Plans at or below this intensity accept a neutral read-back."""
-BAD_NEWS_SENTIMENT = -0.3
-"""A message counts as bad news when its label is negative or VADER reads it at most this."""
-GOOD_NEWS_SENTIMENT = 0.4
+BAD_NEWS_SENTIMENT = -0.05
+"""A message with a VADER valence at most this counts as bad news."""
+NADE_MARGIN = 0.25
+BAD_EVENT = re.compile(
+    r"\b(?:died|dies|dead|death|passed away|funeral|los[te]|losing|fail\w*|broke\w*|ending|"
+    r"divorc\w*|sick|ill|hospital|lump|cancer|fired|laid off|layoffs?|quit|late|missing|"
+    r"nobody|no one|alone|lonely|worse|sto(?:le|len)|steal\w*|scratch\w*|damage\w*|crash\w*|"
+    r"cheat\w*|lied|lies|rude|unfair|without|refund|charged|twice|took credit|pretends?|"
+    r"mou?ld\w*|rotten|filthy|dirty|stain\w*|cockroach\w*|rats?|mice|smells?|stinks?|"
+    r"brag\w*|copied|clueless|useless|incompetent|pathetic|idiots?|losers?|waste\w*|"
+    r"can't believe|selling|sold|raised the|scared|afraid|nervous|worried|angry|furious|"
+    r"think (?:they|he|she)(?:'re|'s| are| is) (?:better|so)|look down on)\b",
+    re.I,
+)
+"""Words of loss, harm, illness, wrongdoing, dirt or scorn: a message with one is treated as
+possible bad news (written as general vocabulary, not from the test set's messages)."""
 _NEGATIVE = frozenset(e for e, v in VAD.items() if v[0] < 0)
 
 _THIRD_PERSON = re.compile(
@@ -72,11 +89,15 @@ _CHEER = re.compile(
 _CONDOLENCE = re.compile(
     r"\b(?:sorry|condolences?|my heart goes out|that's (?:so )?(?:sad|hard|tough)|loss)\b", re.I
 )
+_MOURNING = re.compile(r"\b(?:sorry for your loss|condolences|passing|rest in peace)\b", re.I)
+_DEATH = re.compile(r"\b(?:died|dies|dead|death|passed|passing|funeral|lost|loss)\b", re.I)
 _ASSISTANT = re.compile(
     r"\b(?:i can(?:'|no)?t (?:do|give|help|provide|answer|assist|recommend)|as an ai|"
     r"our conversation|i mentioned|how (?:can|may) i (?:help|assist)|let me know if|"
     r"i'?m (?:always )?happy to help|feel free to|here(?:'s| is) (?:a|an|some) "
-    r"(?:example|tip|list)|my (?:mental|own) (?:health|well-being|wellbeing))\b",
+    r"(?:example|tip|list)|my (?:mental|own) (?:health|well-being|wellbeing)|"
+    r"can you (?:please )?(?:specify|share|provide|clarify)|please (?:specify|share|provide)|"
+    r"i(?:'d| would)? recommend)\b",
     re.I,
 )
 _EMPATHY = re.compile(
@@ -85,6 +106,16 @@ _EMPATHY = re.compile(
     r"happy for you|congrat\w*)\b",
     re.I,
 )
+_ACKNOWLEDGE = re.compile(
+    r"\b(?:sorry|sounds?|must|understand\w*|hear|imagine|no wonder|makes sense|natural|"
+    r"of course|unfair|frustrat\w*|awful|terrible|scary|hard|tough|painful|worr\w*|"
+    r"congrat\w*|wonderful|lovely|amazing|great|exciting|proud|happy for you|glad|wow|"
+    r"what a|how (?:lovely|exciting|wonderful|nice|awful)|ugh|yuck|gross|oh no|nice|"
+    r"interesting|i can see|understandable|normal to|okay to|ok to|rough)\b",
+    re.I,
+)
+_MARKUP = re.compile(r"[\"“”*#_`~|\[\]{}()]|[\U0001F000-\U0001FFFF\u2600-\u27BF]")
+_FIRST_PERSON = frozenset({"i", "my", "me", "i'm", "i've", "mine", "myself", "we", "our"})
 _SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
 CONCEPTS: tuple[frozenset[str], ...] = tuple(
@@ -147,19 +178,23 @@ class Verdict:
         }
 
 
-def is_bad_news(u: Understanding) -> bool:
-    """Would cheering hurt? A negative detected emotion or a clearly negative valence."""
-    return u.label in _NEGATIVE or u.sentiment <= BAD_NEWS_SENTIMENT
+def bad_news_signs(u: Understanding, message: str = "") -> int:
+    """How surely the message is bad news: 2 — a negative detected emotion, a negative
+    valence or a word of loss, harm or wrongdoing (:data:`BAD_EVENT`); 1 — only nade's
+    negative emotions clearly above its positive ones (unless the reading is happy); 0 — none.
+    """
+    if u.label in _NEGATIVE or u.sentiment <= BAD_NEWS_SENTIMENT or BAD_EVENT.search(message):
+        return 2
+    p = u.plutchik
+    negative = sum(p.get(k, 0.0) for k in ("sadness", "anger", "fear", "disgust"))
+    positive = sum(p.get(k, 0.0) for k in ("joy", "trust"))
+    return int(u.label != "happy" and negative > positive + NADE_MARGIN)
 
 
-def is_good_news(u: Understanding) -> bool:
-    """Would condolence be odd? A happy reading, or a clearly positive, non-negative one."""
-    return not is_bad_news(u) and (u.label == "happy" or u.sentiment >= GOOD_NEWS_SENTIMENT)
-
-
-def condolence_odd(u: Understanding) -> bool:
-    """Would "sorry" be odd? Good news, or an everyday message with no negative valence."""
-    return is_good_news(u) or (u.label == "neutral" and u.sentiment >= 0)
+def is_bad_news(u: Understanding, message: str = "") -> bool:
+    """Would cheering hurt? Any sign of bad news (:func:`bad_news_signs`). Broad on purpose:
+    when unsure, don't cheer."""
+    return bad_news_signs(u, message) > 0
 
 
 def sentences_of(text: str) -> list[str]:
@@ -205,17 +240,28 @@ def _negative(label: str) -> bool:
     return VAD[label][0] < 0
 
 
+def parrots(message: str, reply: str, run: int = 5) -> bool:
+    """A run of ``run``+ message words, in the speaker's own first person, copied."""
+    said, replied = words_of(message), words_of(reply)
+    grams = {tuple(said[i : i + run]) for i in range(len(said) - run + 1)}
+    for i in range(len(replied) - run + 1):
+        gram = tuple(replied[i : i + run])
+        if gram in grams and _FIRST_PERSON & set(gram):
+            return True
+    return False
+
+
 def emotion_matches(plan: ReplyPlan, read_back: str, user_label: str = "neutral") -> bool:
     """The read-back emotion fits the plan: the same label, the same valence, or neutral for a
-    mild plan; a calm (neutral) plan also accepts the person's own valence, or warmth when
-    they were neutral."""
+    mild plan; a calm (neutral) plan also accepts the person's own valence, and anything when
+    they were neutral too (``tone_fits`` then judges cheer and sorrow)."""
     if read_back == plan.label:
         return True
     if plan.label == "neutral":
         if read_back == "neutral":
             return True
         if user_label == "neutral":
-            return read_back in ("happy", "surprised")
+            return True  # a calm reply to a calm message: tone_fits judges cheer and sorrow
         return _negative(read_back) == _negative(user_label)
     if read_back == "neutral":
         return plan.intensity <= MILD
@@ -242,7 +288,7 @@ def judge(
     back = reader.read(reply) if reply.strip() else None
     read_back = back.label if back else "neutral"
     sentiment = back.sentiment if back else 0.0
-    bad = is_bad_news(understanding)
+    bad = is_bad_news(understanding, message)
     n_words = len(reply.split())
     checks = {
         "complete": complete(reply),
@@ -252,9 +298,12 @@ def judge(
         "grounded": grounded(message, reply, understanding.cause_words),
         "emotion": emotion_matches(plan, read_back, understanding.label),
         "tone_fits": not (bad and cheers(reply, sentiment, read_back))
-        and not (condolence_odd(understanding) and _CONDOLENCE.search(reply)),
-        "personal": not _ASSISTANT.search(reply),
-        "length": 4 <= n_words <= 60,
+        and not (not bad and _CONDOLENCE.search(reply))
+        and not (_MOURNING.search(reply) and not _DEATH.search(message)),
+        "empathic": bool(_ACKNOWLEDGE.search(reply)),
+        "personal": not _ASSISTANT.search(reply) and not _MARKUP.search(reply),
+        "own_words": not parrots(message, reply),
+        "length": 4 <= n_words <= 45,
     }
     notes = tuple(f"fails {name}" for name, ok in checks.items() if not ok)
     if not checks["emotion"]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.dialogue.examples import FEW_SHOT
+from pipelines.dialogue.examples import FEW_SHOT, OPENERS
+from pipelines.dialogue.fallback import reply_tone
 from pipelines.dialogue.request import PROMPT_MESSAGE_CHARS, DialogueRequest
 from pipelines.dialogue.safety import detect
 from pipelines.dialogue.transition import ReplyPlan
@@ -49,6 +50,8 @@ class Prompt:
     history_turns: int = 0
     reuse_messages: int = 0
     """How many leading messages never change between turns (their model state is reused)."""
+    openers: tuple[str, ...] = ()
+    """Words a local model's candidates may be started with (one set per reply tone)."""
 
 
 def shorten(text: str, limit: int = PROMPT_MESSAGE_CHARS) -> tuple[str, bool]:
@@ -140,6 +143,7 @@ def build_reply_prompt(req: DialogueRequest, u: Understanding, plan: ReplyPlan) 
         notes=_notes(req, cut, len(kept) // 2),
         history_turns=len(kept) // 2,
         reuse_messages=head,
+        openers=OPENERS[reply_tone(u, plan, req.message)],
     )
 
 

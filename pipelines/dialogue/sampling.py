@@ -10,6 +10,7 @@ Hygiene, per candidate:
 * a repetition penalty on tokens it already wrote (CTRL-style: positive logits divided,
   negative multiplied) and no repeated word n-gram (the token that would repeat one is banned);
 * banned tokens (tags, "user", control tokens other than the end of turn);
+* sampling from the 64 likeliest tokens, then top-p;
 * the end of turn is allowed only right after a sentence end (a reply never just stops);
 * it stops at a sentence end once it has ``max_sentences`` sentences or ``soft_tokens``
   tokens, at a stop string (a new line, a tag), or at ``max_tokens`` — then the text is cut
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.dialogue.llama_numpy import LlamaModel, _sample
+from pipelines.dialogue.llama_numpy import LlamaModel
 
 _SENTENCE_END = re.compile(r"(?<!\.)[.!?][\"')\]]*$")
 _ENDS = re.compile(r"(?<!\.)[.!?][\"')\]]*(?=\s|$)")
@@ -101,9 +102,11 @@ def sample_candidates(
     temperature: float,
     top_p: float,
     seed: int,
+    openers: list[list[int]] | None = None,
     on_step: StepFn | None = None,
 ) -> Sampled:
-    """``n`` candidates after ``prompt_ids`` (the first ``reuse`` ids are a cacheable prefix)."""
+    """``n`` candidates after ``prompt_ids`` (the first ``reuse`` ids are a cacheable prefix);
+    candidate i starts with the tokens ``openers[i % len(openers)]`` (forced, not sampled)."""
     t0 = time.perf_counter()
     tok = model.tokenizer
     end_ids = {tok.eos_id} | set(tok.control_ids)
@@ -130,7 +133,11 @@ def sample_candidates(
             lg[banned_idx] = -np.inf
             if not _SENTENCE_END.search(w.text.rstrip()):
                 lg[eos] = lg[end_of_turn] = -np.inf
-            tokens.append(_sample(lg, temperature * spread[wi], top_p, w.gen))
+            forced = openers[wi % len(openers)] if openers else []
+            if len(w.ids) < len(forced):
+                tokens.append(forced[len(w.ids)])
+            else:
+                tokens.append(_sample_top(lg, temperature * spread[wi], top_p, w.gen))
         if not first:
             first = time.perf_counter() - t0
         steps += 1
@@ -171,6 +178,27 @@ def sample_candidates(
         Candidate(w.index, w.text.strip(), len(w.ids), w.stopped or "caller") for w in writers
     ]
     return Sampled(candidates, len(prompt_ids), first, time.perf_counter() - t0, steps)
+
+
+TOP_K = 64
+"""Sampling looks at the 64 likeliest tokens only (then top-p): a full sort of the 49k-token
+vocabulary per candidate per step cost more than the batched forward pass."""
+
+
+def _sample_top(
+    logits: np.ndarray, temperature: float, top_p: float, gen: np.random.Generator
+) -> int:
+    if temperature <= 0.0:
+        return int(np.argmax(logits))
+    idx = np.argpartition(-logits, TOP_K)[:TOP_K]
+    z = logits[idx] / temperature
+    order = np.argsort(-z, kind="stable")
+    idx, z = idx[order], z[order]
+    probs = np.exp(z - z[0])
+    probs /= probs.sum()
+    keep = min(len(probs), int(np.searchsorted(np.cumsum(probs), top_p)) + 1)
+    p = probs[:keep] / probs[:keep].sum()
+    return int(idx[gen.choice(keep, p=p)])
 
 
 def _penalise(logits: np.ndarray, ids: list[int], hygiene: Hygiene) -> None:

@@ -64,7 +64,7 @@ def _assistant_start(model: LlamaModel, prefill: str) -> list[int]:
     return [tok.token_id("<|im_start|>"), *tok.encode("assistant\n" + prefill)]
 
 
-REPLY_TOKENS = 56
+REPLY_TOKENS = 44
 """At most this many tokens per reply (two short sentences); the hygiene cuts back to the
 last sentence end."""
 
@@ -105,7 +105,7 @@ class SmolLMBackend:
     def hygiene(self, req: DialogueRequest) -> Hygiene:
         """The decoding rules for a request: its token budget, capped at two short sentences."""
         most = min(REPLY_TOKENS, req.max_new_tokens)
-        return Hygiene(max_tokens=most, soft_tokens=max(6, min(32, int(most * 0.7))))
+        return Hygiene(max_tokens=most, soft_tokens=max(6, min(26, int(most * 0.6))))
 
     def generate(
         self, prompt: Prompt, req: DialogueRequest, n: int, report: ReportFn
@@ -127,6 +127,8 @@ class SmolLMBackend:
                 report(done, f"{THINKING_STAGE}writing {n} replies ({step} tokens each)")
             return False
 
+        enc = self.model.tokenizer.encode
+        openers = [[], *(enc(o) for o in prompt.openers)] if n > 1 and prompt.openers else None
         with self._threads():
             out = sample_candidates(
                 self.model,
@@ -137,6 +139,7 @@ class SmolLMBackend:
                 temperature=req.temperature,
                 top_p=req.top_p,
                 seed=req.seed,
+                openers=openers,
                 on_step=on_step,
             )
         return [

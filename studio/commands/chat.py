@@ -34,6 +34,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--server-url", default="", help="openai backend: base URL (…/v1)")
     p.add_argument("--server-model", default="", help="openai backend: model name")
     p.add_argument("--max-tokens", type=int, default=160, help="reply length budget (160)")
+    p.add_argument(
+        "--candidates",
+        type=int,
+        default=0,
+        help="replies sampled and judged, the best kept (0: the backend's default, 4 / 1)",
+    )
 
 
 def _persona(path: Path | None) -> dict[str, Any]:
@@ -67,7 +73,12 @@ def run(args: argparse.Namespace, services: Services) -> int:
     server = {"url": args.server_url, "model": args.server_model}
     final = None
     for update in dialogue.send(
-        conv.id, args.message, seed=args.seed, server=server, max_new_tokens=args.max_tokens
+        conv.id,
+        args.message,
+        seed=args.seed,
+        server=server,
+        max_new_tokens=args.max_tokens,
+        candidates=args.candidates,
     ):
         final = update
     assert final is not None and final.turn is not None

@@ -80,6 +80,7 @@ def test_five_turn_conversation_persists_streams_and_resumes(
     assert len(exported["turns"]) == 5
     panel = turn_panel(turns[3])
     assert "Detected:" in panel and "Rubric:" in panel and "Beyond-No" in panel
+    assert "**Strict rubric:** ✅ passes" in panel  # what the person saw passed the judge
     assert dialogue.conversation_choices(conv.project_id)[0][1] == conv.id
 
 

@@ -49,6 +49,9 @@ def test_a_good_reply_passes(reader: EmotionReader) -> None:
         (DOG, "Congratulations on your dog, that's great news!", "tone_fits"),
         (JOB, "I'm so sorry to hear about your promotion to team lead.", "tone_fits"),
         (DOG, "I can't help with that, but your dog sounds nice.", "personal"),
+        (DOG, 'I\'m sorry, "your dog" sounds like a lot. 🐶', "personal"),
+        (DOG, "My dog died this morning, I'm so sorry.", "own_words"),
+        (DOG, "Your dog was there this morning. What did you have for lunch?", "empathic"),
     ],
 )
 def test_each_check_catches_its_failure(

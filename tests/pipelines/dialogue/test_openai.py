@@ -86,3 +86,18 @@ def test_load_reads_options() -> None:
         LoadSettings(options={"base_url": "http://127.0.0.1:1/v1", "use_nade": False})
     )
     assert b.defaults["base_url"].endswith("/v1")
+
+
+def test_the_judge_reranks_server_replies(server: ChatServer, backend: OpenAIBackend) -> None:
+    one = backend.run(ask(server.base_url, structured=False))
+    assert one.turn["best_of"]["n"] == 1  # a chat server gets one candidate by default
+    two = backend.run(ask(server.base_url, structured=False, candidates=2))
+    best = two.turn["best_of"]
+    assert best["n"] == 2 and len(best["candidates"]) == 2
+    assert best["candidates"][0]["reply"] == one.turn["best_of"]["candidates"][0]["reply"]
+    assert best["candidates"][0]["reply"] != best["candidates"][1]["reply"]  # seed, seed + 1
+    assert two.turn["judge"]["passed"]  # the kept reply, or the grounded fallback, passes
+    if best["fallback"]:
+        assert best["chosen"] is None
+    else:
+        assert best["candidates"][best["chosen"]]["passed"]
