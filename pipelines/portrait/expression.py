@@ -56,11 +56,14 @@ AU: Mapping[str, np.ndarray] = MappingProxyType({
                       (48, 54, 60, 64): (-0.02, 0.0)}),
     "chin_raise": _au({(56, 57, 58): (0, -0.03), (65, 66, 67): (0, -0.015), (7, 8, 9): (0, -0.02),
                        (55, 59): (0, -0.015)}),
+    "lips_part_round": _au({(48, 54, 60, 64): (-0.07, 0.02), (49, 53, 59, 55): (-0.035, 0.0),
+                            (61, 63, 65, 67): (-0.025, 0.0)}),
     "dimple_right": _au({(54, 64): (0.05, -0.07), (53, 55, 63, 65): (0.02, -0.03),
                          (13,): (0.0, -0.015)}),
 })  # fmt: skip
 """Displacements at full strength for each action unit (AU1, AU2, AU4, AU5, AU7, AU6, AU12,
-AU15, AU20, AU10, AU9, AU23/24, AU17, unilateral AU14)."""
+AU15, AU20, AU10, AU9, AU23/24, AU17, the relaxed oval of AU25+26 in surprise, unilateral
+AU14)."""
 
 EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "neutral": {},
@@ -71,7 +74,8 @@ EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
               "lip_corner_depress": 0.5},
     "fearful": {"inner_brow_raise": 1.2, "outer_brow_raise": 0.3, "brow_lower": 0.8,
                 "upper_lid_raise": 1.3, "lip_stretch": 1.8},
-    "surprised": {"inner_brow_raise": 0.9, "outer_brow_raise": 1.0, "upper_lid_raise": 0.8},
+    "surprised": {"inner_brow_raise": 0.9, "outer_brow_raise": 1.0, "upper_lid_raise": 0.8,
+                  "lips_part_round": 1.0},
     "disgusted": {"nose_wrinkle": 1.5, "upper_lip_raise": 1.6, "brow_lower": 0.6,
                   "lid_tighten": 0.5, "lip_corner_depress": 0.6, "chin_raise": 0.6},
     "contemptuous": {"dimple_right": 1.0, "lid_tighten": 0.2, "upper_lid_raise": -0.2},
