@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol
@@ -68,10 +69,12 @@ class RayEngine:
                 "(or .venv/bin/pip install ray)."
             ) from None
         self._ray = ray
+        target = address.strip()
+        if target not in ("auto", "local"):
+            _check_reachable(target)
         self._started = not ray.is_initialized()
         if self._started:
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-            target = address.strip()
             try:
                 if target == "local" or (target == "auto" and not _cluster_on_this_machine()):
                     ray.init(num_cpus=num_cpus, **options)
@@ -101,6 +104,26 @@ class RayEngine:
         self._refs.clear()
         if self._started:
             self._ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast, with a clear message, when nothing answers at a cluster address (Ray itself
+    retries for a long time)."""
+    hostport = address.removeprefix("ray://").rsplit("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise PipelineError(
+            f"Ray address {address!r} is not HOST:PORT — use auto, local or ray://HOST:10001."
+        )
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise PipelineError(
+            f"Could not reach the Ray cluster at {address!r}: nothing answers at {hostport} "
+            f"({exc.strerror or exc}). Check the address and that the head node is up, or run "
+            "without --ray."
+        ) from None
 
 
 def _cluster_on_this_machine() -> bool:

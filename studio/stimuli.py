@@ -28,7 +28,7 @@ from pipelines.base import CancelToken, PipelineError
 from pipelines.stimuli import ItemOutput, StimulusSpec, expand, parse_spec, work
 from projects_db import GenerationInfo, StoreError
 from projects_db.stimuli import NewItem, StimulusItemInfo, StimulusSetInfo
-from studio.engines import make_engine
+from studio.engines import Engine, make_engine
 from studio.settings import Services
 
 ProgressFn = Callable[[int, int, float | None], None]
@@ -81,6 +81,29 @@ class Stimuli:
             items=new,
         )  # fmt: skip
 
+    def create_and_run(
+        self,
+        data: object,
+        project_id: int | Callable[[], int],
+        *,
+        confirm_large: bool = False,
+        workers: int | None = None,
+        ray: str | None = None,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> tuple[StimulusSetInfo, RunReport]:
+        """Validate, reach the engine (a Ray address that does not answer fails here, before
+        anything is written), then record and make the set. ``project_id`` may be a function
+        that finds or creates the project (called only once the engine answers)."""
+        _spec, count = self.plan(data, confirm_large=confirm_large)
+        engine = make_engine(ray, max(1, min(workers or default_workers(), count)))
+        try:
+            pid = project_id() if callable(project_id) else project_id
+            made = self.create(data, pid, confirm_large=confirm_large)
+            return made, self.run(made.id, progress=progress, cancel=cancel, engine=engine)
+        finally:
+            engine.close()
+
     def _files_as_assets(self, spec: StimulusSpec) -> StimulusSpec:
         """Photo/audio/MIDI paths in base and factors become stored assets (checked to exist)."""
         req_type = registry.request_type(spec.task)
@@ -107,6 +130,7 @@ class Stimuli:
         ray: str | None = None,
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
+        engine: Engine | None = None,
     ) -> RunReport:
         """Make every included item that is not done yet (resume = run again), on ``workers``
         local processes, or on the Ray cluster at ``ray`` (``auto``, ``local``, ``ray://…``)."""
@@ -122,7 +146,9 @@ class Stimuli:
         tries = {i.id: 0 for i in todo}
         if not todo:
             return report
-        engine = make_engine(ray, max(1, min(workers or default_workers(), total)))
+        own_engine = engine is None
+        if engine is None:
+            engine = make_engine(ray, max(1, min(workers or default_workers(), total)))
         try:
             running: dict[Future[ItemOutput], tuple[StimulusItemInfo, GenerationInfo]] = {}
             queue = list(todo)
@@ -158,7 +184,8 @@ class Stimuli:
                     elapsed = time.perf_counter() - t0
                     progress(done, total, elapsed / done * left if done else None)
         finally:
-            engine.close()
+            if own_engine:
+                engine.close()
         report.seconds = time.perf_counter() - t0
         return report
 

@@ -74,13 +74,16 @@ def run(args: argparse.Namespace, services: Services) -> int:
             parsed, count = stimuli.plan(spec, confirm_large=args.yes)
             print(f"{parsed.name}: {count} {parsed.task} item(s), all valid.")
             return 0
-        pid = _project(services, args.project)
-        set_id = stimuli.create(spec, pid, confirm_large=args.yes).id
+        made, report = stimuli.create_and_run(
+            spec, lambda: _project(services, args.project), confirm_large=args.yes,
+            workers=args.workers, ray=args.ray, progress=None if args.json else _progress,
+        )  # fmt: skip
+        set_id = made.id
     else:
         set_id = args.id
-    report = stimuli.run(
-        set_id, workers=args.workers, ray=args.ray, progress=None if args.json else _progress
-    )
+        report = stimuli.run(
+            set_id, workers=args.workers, ray=args.ray, progress=None if args.json else _progress
+        )
     _print(stimuli.summary(set_id), args.json)
     for item_id, error in report.failed.items():
         print(f"error: item {item_id} failed twice: {error}", file=sys.stderr)

@@ -201,7 +201,11 @@ def test_ray_engine_gives_the_same_bytes_as_the_local_one(tmp_path: Path) -> Non
 
         for name in ("audio", "audio_matched", "timings"):
             assert audio(local.id, name) == audio(on_ray.id, name), name
-    with pytest.raises(PipelineError, match="Could not reach the Ray cluster"):
-        from studio.engines import RayEngine
-
-        RayEngine("ray://127.0.0.1:9")
+    # a Ray address that does not answer: a clear error, and nothing half-written
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    out = cli(tmp_path / "d2", "stimuli", "make", "--spec", str(spec_file),
+              "--ray", "ray://127.0.0.1:9", check=False)  # fmt: skip
+    assert out.returncode == 2 and "Could not reach the Ray cluster" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert json.loads(cli(tmp_path / "d2", "projects", "list", "--json").stdout) == []
