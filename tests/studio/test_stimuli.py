@@ -15,6 +15,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pyloudnorm
 import pytest
 import soundfile
@@ -209,3 +210,29 @@ def test_ray_engine_gives_the_same_bytes_as_the_local_one(tmp_path: Path) -> Non
     assert out.returncode == 2 and "Could not reach the Ray cluster" in out.stderr
     assert "Traceback" not in out.stderr
     assert json.loads(cli(tmp_path / "d2", "projects", "list", "--json").stdout) == []
+
+
+def test_portrait_grid_with_a_file_and_a_compose_grid_validate(tmp_path: Path) -> None:
+    speech = tmp_path / "line one.wav"
+    sr = 16000
+    t = np.arange(int(1.2 * sr)) / sr
+    soundfile.write(str(speech), 0.3 * np.sin(2 * np.pi * 150 * t) * np.sin(2 * np.pi * 2 * t), sr)
+    portrait = {"task": "portrait", "base": {"audio": str(speech), "size": 256},
+                "factors": {"emotion": ["happy", "sad"]}}  # fmt: skip
+    compose = {
+        "task": "compose",
+        "base": {"size": 256, "music": False},
+        "factors": {"text": ["Hello there.", "Goodbye now."], "emotion": ["happy"]},
+    }
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        stimuli = Stimuli(services)
+        pid = services.store.create_project("p").id
+        made = stimuli.create(portrait, pid)
+        assert len(stimuli.run(made.id, workers=1).done) == 2
+        items = services.store.stimulus_items(made.id)
+        stored = {i.request["audio"] for i in items}
+        assert len(stored) == 1 and Path(stored.pop()).name == "line one.wav"  # an asset now
+        for item in items:
+            roles = services.store.generation_assets(item.generation_id or 0)
+            assert [r for r, _ in roles] == ["audio"]
+        assert stimuli.plan(compose)[1] == 2
