@@ -1,0 +1,1 @@
+"""User studies: the statistics a paper reports, as plain functions (no store, no UI)."""
