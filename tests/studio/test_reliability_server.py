@@ -28,25 +28,24 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStudio]:
         yield running
 
 
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            response.read()
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
-def _post(url: str, body: dict[str, Any]) -> int:
-    req = urllib.request.Request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
-    )
+def _status(url: str, body: dict[str, Any] | None = None) -> int:
+    """The HTTP status of a GET (or, with ``body``, a JSON POST) to ``url``."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data, {"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as response:
             response.read()
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
+
+
+def _get(url: str) -> int:
+    return _status(url)
+
+
+def _post(url: str, body: dict[str, Any]) -> int:
+    return _status(url, body)
 
 
 def _projects(data: Path) -> set[str]:
