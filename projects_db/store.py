@@ -32,12 +32,20 @@ from projects_db.runners import (
     sweep_dead_lock_files,
 )
 from projects_db.stimuli import StimuliMixin
+from projects_db.studies import StudiesMixin
 
 _SUBDIRS = ("assets", "artifacts", "runners", "tmp")
 _OPEN_LOCK = ".studio-open.lock"
 
 
-class Store(ProjectsMixin, GenerationsMixin, ConversationsMixin, StimuliMixin, MaintenanceMixin):
+class Store(
+    ProjectsMixin,
+    GenerationsMixin,
+    ConversationsMixin,
+    StimuliMixin,
+    StudiesMixin,
+    MaintenanceMixin,
+):
     """Projects, input assets, generations and their files in one data directory.
 
     Open it with :meth:`Store.open`; it is safe to share between threads, and several

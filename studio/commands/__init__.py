@@ -23,7 +23,15 @@ from projects_db import GenerationInfo
 from studio.settings import Services
 from studio.ui import SCRATCH_PROJECT, project_or_scratch
 
-TASK_COMMANDS: tuple[str, ...] = ("voice", "portrait", "music", "chat", "compose", "stimuli")
+TASK_COMMANDS: tuple[str, ...] = (
+    "voice",
+    "portrait",
+    "music",
+    "chat",
+    "compose",
+    "stimuli",
+    "study",
+)
 """Modules under ``studio.commands`` that add a task subcommand, in --help order."""
 
 

@@ -1,0 +1,71 @@
+"""``launch.py study create|import|report``: studies over stimulus sets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from pipelines.study.design import DESIGNS
+from studio.settings import Services
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("study", help="studies over stimulus sets: participants, answers, report")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = ssub.add_parser("create", parents=[common], help="a study with participant codes")
+    create.add_argument("--stimuli", type=int, required=True, metavar="SET", help="set id")
+    create.add_argument("--design", required=True, choices=list(DESIGNS))
+    create.add_argument("--participants", type=int, required=True, metavar="N")
+    create.add_argument("--per-participant", type=int, default=None, metavar="K")
+    create.add_argument("--seed", type=int, default=0)
+    create.add_argument("--name", default="")
+    create.add_argument("--json", action="store_true")
+    imp = ssub.add_parser(
+        "import", parents=[common], help="answers from participant,item,response CSV"
+    )
+    imp.add_argument("study", type=int)
+    imp.add_argument("file", type=Path)
+    report = ssub.add_parser("report", parents=[common], help="the study's statistics")
+    report.add_argument("study", type=int)
+    report.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace, services: Services) -> int:
+    from studio.study import Studies
+
+    studies = Studies(services)
+    if args.action == "create":
+        study = studies.create(
+            args.stimuli, args.design, args.participants,
+            per_participant=args.per_participant, seed=args.seed, name=args.name,
+        )  # fmt: skip
+        data = {
+            "study": {"id": study.id, "name": study.name, "design": study.design,
+                      "set_id": study.set_id, "seed": study.seed},
+            "participants": [{"code": c} for c in study.participant_codes],
+        }  # fmt: skip
+        if args.json:
+            print(json.dumps(data, indent=2))
+        else:
+            print(f"Study #{study.id} {study.name}: {len(study.participant_codes)} participants")
+            for code in study.participant_codes:
+                print(f"  {code}")
+        return 0
+    if args.action == "import":
+        saved = studies.import_csv(args.study, args.file)
+        print(f"Saved {saved} answer(s) from {args.file}.")
+        return 0
+    out = studies.report(args.study)
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(f"{out['study']['name']}: {out['answers']} answers from {out['participants']} "
+              "participants")  # fmt: skip
+        for key in ("accuracy", "fleiss_kappa", "krippendorff_alpha"):
+            if out.get(key) is not None:
+                print(f"  {key}: {out[key]:.3f}")
+        for name, cell in out.get("conditions", {}).items():
+            print(f"  {name}: {json.dumps(cell)}")
+    return 0

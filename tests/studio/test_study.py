@@ -1,0 +1,128 @@
+"""Studies: balanced, seeded trial lists; answers imported from a CSV; the report's figures
+(checked against the krippendorff package and statsmodels); bad files refused with the line."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import krippendorff
+import numpy as np
+import pytest
+from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
+from studio_server import cli
+
+from pipelines.base import PipelineError
+from pipelines.study import design
+from projects_db.stimuli import NewItem
+from studio.settings import Services, Settings
+from studio.study import Studies
+
+EMOS = ["happy", "sad", "angry", "neutral"]
+
+
+def test_lists_are_balanced_private_and_stable() -> None:
+    items = list(range(100, 110))
+    lists = design.assign(items, participants=7, per_participant=4, seed=3)
+    assert all(len(set(lst)) == 4 for lst in lists)  # nobody rates an item twice
+    counts = Counter(i for lst in lists for i in lst)
+    assert set(counts) == set(items) and max(counts.values()) - min(counts.values()) <= 1
+    a = design.order(lists[0], 3, "abc-def")
+    assert a == design.order(lists[0], 3, "abc-def") and sorted(a) == sorted(lists[0])
+    orders = {tuple(design.order(items, 3, f"p{i}")) for i in range(6)}
+    assert len(orders) > 1  # different participants, different orders
+    with pytest.raises(PipelineError, match="1 to 10"):
+        design.assign(items, 2, 11, 0)
+
+
+def _set(services: Services, factors: list[dict]) -> int:
+    pid = services.store.create_project("study").id
+    items = [NewItem(i, f, {"text": "x", **f}, 0) for i, f in enumerate(factors)]
+    made = services.store.create_stimulus_set(
+        pid, name="grid", task="voice", backend="piper", spec={"factors": {}}, items=items
+    )
+    return made.id
+
+
+def test_emotion_identification_report(tmp_path: Path) -> None:
+    answers = {  # rater → answer per item 1..4 (intended: happy, sad, angry, neutral)
+        "r1": ["happy", "sad", "angry", "neutral"],
+        "r2": ["happy", "sad", "disgusted", "neutral"],
+        "r3": ["surprised", "sad", "angry", "sad"],
+    }
+    csv_file = tmp_path / "prolific.csv"
+    csv_file.write_text("participant,item,response,rt_ms\n" + "".join(
+        f"{r},{i + 1},{a},{900 + i}\n" for r, row in answers.items() for i, a in enumerate(row)
+    ))  # fmt: skip
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        set_id = _set(services, [{"emotion": e} for e in EMOS])
+        studies = Studies(services)
+        made = studies.create(set_id, "emotion-id", 2, seed=5)
+        assert len(made.participant_codes) == 2 and len(made.participant_codes[0]) == 20
+        rows = services.store.study_rows(made.id, made.participant_codes[0])
+        assert sorted(r.item_position for r in rows) == [0, 1, 2, 3]
+        assert services.store.answer_trial(rows[0].trial_id, "happy", 1200)
+        assert not services.store.answer_trial(rows[0].trial_id, "sad", 10)  # first one stays
+        assert studies.import_csv(made.id, csv_file) == 12
+        assert studies.import_csv(made.id, csv_file) == 0  # nothing twice
+        report = studies.report(made.id)
+    assert report["participants"] == 4 and report["answers"] == 13
+    imported = [a for row in answers.values() for a in row]
+    truth = EMOS * 3
+    first = rows[0].factors["emotion"]
+    correct = sum(a == t for a, t in zip(imported, truth, strict=True)) + (first == "happy")
+    assert report["accuracy"] == pytest.approx(correct / 13)
+    assert report["binomial_p"] < 0.01
+    # Fleiss' kappa needs equal counts: item 1 has a 4th answer (from the in-house
+    # participant), so kappa is over items 2-4, which the three external raters all rated
+    labels = design.ID_CHOICES
+    coded = np.array([[labels.index(a) for a in row] for row in answers.values()], dtype=float)
+    table = np.array([[list(col).count(k) for k in range(len(labels))] for col in coded.T[1:]])
+    assert report["fleiss_kappa"] == pytest.approx(sm_fleiss(table), abs=1e-6)
+    assert report["fleiss_items"] == 3
+    assert report["krippendorff_alpha"] is not None
+    assert report["unbiased_hit_rate"]["sad"] == pytest.approx(9 / (3 * 4))
+    assert report["conditions"]["emotion=sad"] == {"accuracy": 1.0, "n": 3}
+
+
+def test_mos_report_and_cli(tmp_path: Path) -> None:
+    votes = {"a": [5, 4, 2, 1], "b": [4, 4, 1, 2], "c": [5, 3, 2, 2]}
+    csv_file = tmp_path / "mos.csv"
+    csv_file.write_text("participant,item,response\n" + "".join(
+        f"{p},{i + 1},{v}\n" for p, row in votes.items() for i, v in enumerate(row)
+    ))  # fmt: skip
+    data = tmp_path / "data"
+    with Services.open(Settings(data_dir=data)) as services:
+        set_id = _set(services, [{"accent": a, "emotion": "happy"} for a in ("us", "rp")]
+                      + [{"accent": a, "emotion": "sad"} for a in ("us", "rp")])  # fmt: skip
+        study = Studies(services).create(set_id, "mos", 1, seed=1)
+    assert "Saved 12 answer(s)" in cli(data, "study", "import", str(study.id), str(csv_file)).stdout
+    report = json.loads(cli(data, "study", "report", str(study.id), "--json").stdout)
+    cell = report["conditions"]["accent=us, emotion=happy"]
+    assert cell["n"] == 3 and cell["mean"] == pytest.approx(14 / 3)
+    lo, hi = cell["ci95"]
+    assert lo < 14 / 3 < hi <= 5.0
+    matrix = np.array(list(votes.values()), dtype=float)
+    want = krippendorff.alpha(reliability_data=matrix, level_of_measurement="interval")
+    assert report["krippendorff_alpha"] == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("who,item,response\nx,1,happy\n", "needs the columns participant,item,response"),
+        ("participant,item,response\nx,9,happy\n", "line 2: no item '9'"),
+        ("participant,item,response\nx,1,happy\nx,2,elated\n", "line 3: Answer 'elated'"),
+    ],
+)
+def test_bad_answer_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    bad = tmp_path / "answers.csv"
+    bad.write_text(text)
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        set_id = _set(services, [{"emotion": e} for e in EMOS])
+        studies = Studies(services)
+        study = studies.create(set_id, "emotion-id", 1)
+        with pytest.raises(PipelineError, match=message):
+            studies.import_csv(study.id, bad)
+        assert studies.report(study.id)["answers"] == 0  # nothing half-imported
