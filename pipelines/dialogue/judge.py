@@ -19,8 +19,9 @@ A reply passes when every check holds:
   or everyday news gets no condolence ("sorry", "loss").
 * ``empathic`` — acknowledges the feeling: at least one phrase of :data:`_ACKNOWLEDGE`
   ("sorry", "sounds", "no wonder", "congratulations", "ugh", "wow" …).
-* ``personal`` — plain talk to the person: no assistant talk ("I can't help with", "as an
-  AI", "let me know if", "our conversation"), no quotes, emoji or markup.
+* ``personal`` — plain talk to the person: no assistant talk or deflection ("I can't help
+  with", "as an AI", "let me know if", "how about", "can you tell me", "I'll make sure"), no
+  quotes, brackets, emoji or markup.
 * ``own_words`` — does not parrot the message: no run of 5+ of its words that still speaks
   as "I"/"my" (the speaker's own voice).
 * ``length`` — 4-45 words.
@@ -97,7 +98,9 @@ _ASSISTANT = re.compile(
     r"i'?m (?:always )?happy to help|feel free to|here(?:'s| is) (?:a|an|some) "
     r"(?:example|tip|list)|my (?:mental|own) (?:health|well-being|wellbeing)|"
     r"can you (?:please )?(?:specify|share|provide|clarify)|please (?:specify|share|provide)|"
-    r"i(?:'d| would)? recommend)\b",
+    r"i(?:'d| would)? recommend|how about|would you like|i'?d (?:be happy|love) to help|"
+    r"can we discuss|can you (?:please )?(?:tell|explain|help)|i'?ll make sure|"
+    r"let's (?:plan|discuss)|i'm not sure (?:why|what))\b",
     re.I,
 )
 _EMPATHY = re.compile(
