@@ -46,6 +46,8 @@ class TrialRow:
     generation_id: int | None
     response: Any
     rt_ms: int | None
+    played_ms: int | None = None
+    served_at: datetime | None = None
 
 
 class StudiesMixin(StoreBase):
@@ -125,21 +127,44 @@ class StudiesMixin(StoreBase):
                     generation_id=i.generation_id,
                     response=None if t.response_json is None else json.loads(t.response_json),
                     rt_ms=t.rt_ms,
+                    played_ms=t.played_ms,
+                    served_at=t.served_at,
                 )
                 for t, p, i in session.execute(query).all()
             ]
 
-    def answer_trial(self, trial_id: int, response: Any, rt_ms: int | None = None) -> bool:
+    def answer_trial(
+        self,
+        trial_id: int,
+        response: Any,
+        rt_ms: int | None = None,
+        played_ms: int | None = None,
+    ) -> bool:
         """Save an answer at once; False (nothing changed) when the trial was answered before."""
         statement = (
             update(Trial)
             .where(Trial.id == trial_id, Trial.response_json.is_(None))
-            .values(response_json=dump_json(response), rt_ms=rt_ms, answered_at=utcnow())
+            .values(
+                response_json=dump_json(response),
+                rt_ms=rt_ms,
+                played_ms=played_ms,
+                answered_at=utcnow(),
+            )
         )
         with self._writing() as session:
             if session.get(Trial, trial_id) is None:
                 raise NotFound(f"Trial {trial_id} does not exist")
             return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    def mark_served(self, trial_id: int) -> datetime:
+        """Record (once) when a trial's stimulus was first sent; returns that moment."""
+        with self._writing() as session:
+            trial = session.get(Trial, trial_id)
+            if trial is None:
+                raise NotFound(f"Trial {trial_id} does not exist")
+            if trial.served_at is None:
+                trial.served_at = utcnow()
+            return trial.served_at
 
 
 def _add_participant(

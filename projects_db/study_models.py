@@ -53,4 +53,8 @@ class Trial(Base):
     )
     response_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     rt_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    played_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    served_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the participant's page first fetched the stimulus (answers before it has had time
+    to play through are refused)."""
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

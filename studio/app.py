@@ -13,6 +13,7 @@ from studio import (
     music_tab,
     portrait_tab,
     stimuli_tab,
+    study_tab,
     voice_tab,
 )
 from studio.api import build_api, hide_ui_handlers
@@ -54,6 +55,7 @@ def build_app(services: Services) -> gr.Blocks:
             dialogue_tab.build_tab(ctx)
             compose_tab.build_tab(ctx)
             stimuli_tab.build_tab(ctx)
+            study_tab.build_tab(ctx)
             library_tab.build_tab(ctx)
         build_api(services)
 

@@ -95,6 +95,9 @@ def launch_app(app: object, services: Services, settings: Settings) -> None:
         ssr_mode=False,
         theme=theme(),
     )
+    from studio.participant import add_routes
+
+    add_routes(app.app, services)  # type: ignore[attr-defined]
 
 
 def serve(settings: Settings, *, block: bool = True) -> tuple[Services, object]:

@@ -58,6 +58,8 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("response_json", sa.Text(), nullable=True),
         sa.Column("rt_ms", sa.Integer(), nullable=True),
+        sa.Column("played_ms", sa.Integer(), nullable=True),
+        sa.Column("served_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trials")),
         _fk("trials", "participant_id", "participants"),
