@@ -17,7 +17,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("stimuli", help="stimulus sets: grids of generations for studies")
     ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     make = ssub.add_parser("make", parents=[common], help="make a set from a JSON spec and run it")
-    make.add_argument("--spec", type=Path, required=True, help="the grid, as a JSON file")
+    make.add_argument("--spec", type=Path, required=True, help="the grid (.json or .yaml)")
     make.add_argument("--project", default=None, help=f"project to record in ({SCRATCH_PROJECT})")
     make.add_argument("--yes", action="store_true", help="allow grids over 5,000 items")
     make.add_argument("--dry-run", action="store_true", help="validate and count, make nothing")
@@ -64,12 +64,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
         print(f"Exported {n} item(s) with manifest.csv to {args.output}")
         return 0
     if args.action == "make":
-        try:
-            spec = json.loads(args.spec.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"Cannot read the spec {args.spec}: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"The spec {args.spec} is not valid JSON: {exc}") from None
+        spec = read_spec(args.spec)
         if args.dry_run:
             parsed, count = stimuli.plan(spec, confirm_large=args.yes)
             print(f"{parsed.name}: {count} {parsed.task} item(s), all valid.")
@@ -88,6 +83,25 @@ def run(args: argparse.Namespace, services: Services) -> int:
     for item_id, error in report.failed.items():
         print(f"error: item {item_id} failed twice: {error}", file=sys.stderr)
     return 1 if report.failed else 0
+
+
+def read_spec(path: Path) -> Any:
+    """A spec file: JSON, or YAML when it is named .yaml/.yml."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"Cannot read the spec {path}: {exc}") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"The spec {path} is not valid YAML: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"The spec {path} is not valid JSON: {exc}") from None
 
 
 def _progress(done: int, total: int, eta: float | None) -> None:

@@ -236,3 +236,16 @@ def test_portrait_grid_with_a_file_and_a_compose_grid_validate(tmp_path: Path) -
             roles = services.store.generation_assets(item.generation_id or 0)
             assert [r for r, _ in roles] == ["audio"]
         assert stimuli.plan(compose)[1] == 2
+
+
+def test_a_yaml_spec_dry_run(tmp_path: Path) -> None:
+    spec = tmp_path / "grid.yaml"
+    spec.write_text(
+        "name: Accent grid\ntask: voice\nbase: {text: Hello there.}\n"
+        "factors:\n  accent: [us, rp, scottish]\n  emotion: [happy, sad]\nrepeats: 2\n"
+    )
+    out = cli(tmp_path / "d", "stimuli", "make", "--spec", str(spec), "--dry-run")
+    assert "Accent grid: 12 voice item(s), all valid." in out.stdout
+    spec.write_text("task: [unclosed\n")
+    bad = cli(tmp_path / "d", "stimuli", "make", "--spec", str(spec), check=False)
+    assert bad.returncode == 2 and "is not valid YAML" in bad.stderr
