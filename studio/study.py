@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
+import os
 import secrets
+import tempfile
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -49,13 +53,14 @@ class Studies:
         """A study with ``participants`` codes, each with their own ordered trial list."""
         designs.check_design(design)
         seed = validate_seed(seed)
-        if not 1 <= participants <= MAX_PARTICIPANTS:
+        if not 0 <= participants <= MAX_PARTICIPANTS:
             raise PipelineError(
                 f"Participants must be 1 to {MAX_PARTICIPANTS}, got {participants}."
             )
         info = self.store.get_stimulus_set(set_id)
         items = [i.id for i in self.store.stimulus_items(set_id) if i.included]
-        lists = designs.assign(items, participants, per_participant, seed)
+        # zero participants: a study whose answers will all be imported
+        lists = designs.assign(items, participants, per_participant, seed) if participants else []
         codes = [new_code() for _ in lists]
         config = {"per_participant": per_participant, "participants": participants}
         ordered = [(c, designs.order(lst, seed, c)) for c, lst in zip(codes, lists, strict=True)]
@@ -111,6 +116,57 @@ class Studies:
                     saved += self.store.answer_trial(known[item].trial_id, answer, rt)
         return saved
 
+    def export_zip(self, study_id: int, target: Path) -> int:
+        """A ZIP with ``answers.csv`` (one row per trial: participant, trial, item, factors,
+        response, rt_ms, played_ms, excluded), ``soft_labels.csv`` (emotion-id), ``report.json``
+        and ``manifest.json`` (seed, design, versions). :meth:`import_zip` on a study over the
+        same set reproduces the report. Returns the number of answers."""
+        study = self.store.get_study(study_id)
+        rows = self.store.study_rows(study_id)
+        report = self.report(study_id)
+        answers = io.StringIO()
+        writer = csv.writer(answers)
+        writer.writerow(["participant", "trial", "item", "factors", "response", "rt_ms",
+                         "played_ms", "excluded"])  # fmt: skip
+        for r in rows:
+            writer.writerow([
+                r.participant, r.position + 1, r.item_position + 1,
+                json.dumps(r.factors, ensure_ascii=False, sort_keys=True),
+                "" if r.response is None else answer_text(r.response), r.rt_ms or "",
+                r.played_ms or "", "false",
+            ])  # fmt: skip
+        manifest = {
+            "study": study.id, "name": study.name, "design": study.design, "seed": study.seed,
+            "set_id": study.set_id, "config": study.config, "participants": study.participant_codes,
+            "exclusions": [], "versions": _versions(),
+        }  # fmt: skip
+        tmp = target.with_name(f".{target.name}.partial")
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("answers.csv", answers.getvalue())
+            zf.writestr("report.json", json.dumps(report, indent=2, ensure_ascii=False))
+            zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+            if "soft_labels" in report:
+                zf.writestr("soft_labels.csv", _soft_label_csv(report))
+        os.replace(tmp, target)
+        return sum(r.response is not None for r in rows)
+
+    def import_zip(self, study_id: int, path: Path) -> int:
+        """The answers of an exported study (its ``answers.csv``) into ``study_id``."""
+        try:
+            with zipfile.ZipFile(path) as zf:
+                text = zf.read("answers.csv").decode("utf-8")
+        except (OSError, KeyError, zipfile.BadZipFile) as exc:
+            raise PipelineError(f"{path.name} is not a study export ({exc}).") from None
+        rows = [r for r in csv.DictReader(io.StringIO(text)) if r["response"] != ""]
+        with tempfile.TemporaryDirectory() as tmp:
+            flat = Path(tmp) / f"{path.stem}.csv"
+            with flat.open("w", newline="", encoding="utf-8") as handle:
+                out = csv.writer(handle)
+                out.writerow(["participant", "item", "response", "rt_ms"])
+                out.writerows([r["participant"], r["item"], r["response"], r["rt_ms"]]
+                              for r in rows)  # fmt: skip
+            return self.import_csv(study_id, flat)
+
     def report(self, study_id: int) -> dict[str, Any]:
         """The study's figures as JSON-able data."""
         study = self.store.get_study(study_id)
@@ -126,6 +182,38 @@ class Studies:
         elif study.design in ("mos", "ab", "mushra"):
             out.update(_ratings(rows, study.design))
         return _clean(out)
+
+
+def answer_text(response: Any) -> str:
+    """An answer as the import CSV writes it ("v,a" for a valence-arousal point)."""
+    if isinstance(response, list):
+        return ",".join(f"{v:g}" for v in response)
+    if isinstance(response, float) and response.is_integer():
+        return str(int(response))
+    return str(response)
+
+
+def _soft_label_csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    labels = report["labels"]
+    writer.writerow(["item_id", "n", "majority", "agreement", "pairwise_agreement", *labels])
+    for item, soft in report["soft_labels"].items():
+        writer.writerow([item, soft["n"], soft["majority"], soft["agreement"],
+                         soft["pairwise_agreement"], *soft["distribution"]])  # fmt: skip
+    return out.getvalue()
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name in ("affect-studio", "numpy", "scipy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
 
 
 def condition(row: TrialRow) -> str:

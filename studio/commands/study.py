@@ -27,6 +27,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     imp.add_argument("study", type=int)
     imp.add_argument("file", type=Path)
+    export = ssub.add_parser("export", parents=[common], help="ZIP: answers, report, manifest")
+    export.add_argument("study", type=int)
+    export.add_argument("-o", "--output", type=Path, required=True)
     report = ssub.add_parser("report", parents=[common], help="the study's statistics")
     report.add_argument("study", type=int)
     report.add_argument("--json", action="store_true")
@@ -53,8 +56,13 @@ def run(args: argparse.Namespace, services: Services) -> int:
             for code in study.participant_codes:
                 print(f"  {code}")
         return 0
+    if args.action == "export":
+        n = studies.export_zip(args.study, args.output)
+        print(f"Exported {n} answer(s) to {args.output}.")
+        return 0
     if args.action == "import":
-        saved = studies.import_csv(args.study, args.file)
+        zipped = args.file.suffix.lower() == ".zip"
+        saved = (studies.import_zip if zipped else studies.import_csv)(args.study, args.file)
         print(f"Saved {saved} answer(s) from {args.file}.")
         return 0
     out = studies.report(args.study)

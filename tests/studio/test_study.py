@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -62,23 +63,24 @@ def test_emotion_identification_report(tmp_path: Path) -> None:
         assert len(made.participant_codes) == 2 and len(made.participant_codes[0]) == 20
         rows = services.store.study_rows(made.id, made.participant_codes[0])
         assert sorted(r.item_position for r in rows) == [0, 1, 2, 3]
-        assert services.store.answer_trial(rows[0].trial_id, "happy", 1200)
-        assert not services.store.answer_trial(rows[0].trial_id, "sad", 10)  # first one stays
+        happy_item = next(r for r in rows if r.item_position == 0)
+        assert services.store.answer_trial(happy_item.trial_id, "happy", 1200)
+        assert not services.store.answer_trial(happy_item.trial_id, "sad", 10)  # first one stays
         assert studies.import_csv(made.id, csv_file) == 12
         assert studies.import_csv(made.id, csv_file) == 0  # nothing twice
         report = studies.report(made.id)
     assert report["participants"] == 4 and report["answers"] == 13
     imported = [a for row in answers.values() for a in row]
     truth = EMOS * 3
-    first = rows[0].factors["emotion"]
-    correct = sum(a == t for a, t in zip(imported, truth, strict=True)) + (first == "happy")
+    correct = sum(a == t for a, t in zip(imported, truth, strict=True)) + 1  # + in-house
     assert report["accuracy"] == pytest.approx(correct / 13)
     assert report["binomial_p"] < 0.01
-    # Fleiss' kappa needs equal counts: item 1 has a 4th answer (from the in-house
-    # participant), so kappa is over items 2-4, which the three external raters all rated
+    # Fleiss' kappa needs equal counts: one item has a 4th answer (the in-house participant's
+    # first trial), so kappa is over the other three, which the external raters all rated
     labels = design.ID_CHOICES
     coded = np.array([[labels.index(a) for a in row] for row in answers.values()], dtype=float)
-    table = np.array([[list(col).count(k) for k in range(len(labels))] for col in coded.T[1:]])
+    others = [c for i, c in enumerate(coded.T) if i != happy_item.item_position]
+    table = np.array([[list(col).count(k) for k in range(len(labels))] for col in others])
     assert report["fleiss_kappa"] == pytest.approx(sm_fleiss(table), abs=1e-6)
     assert report["fleiss_items"] == 3
     assert report["krippendorff_alpha"] is not None
@@ -126,3 +128,50 @@ def test_bad_answer_files_name_the_line(tmp_path: Path, text: str, message: str)
         with pytest.raises(PipelineError, match=message):
             studies.import_csv(study.id, bad)
         assert studies.report(study.id)["answers"] == 0  # nothing half-imported
+
+
+def test_export_then_reimport_reproduces_the_report(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Services.open(Settings(data_dir=data)) as services:
+        set_id = _set(services, [{"emotion": e} for e in EMOS])
+        studies = Studies(services)
+        study = studies.create(set_id, "emotion-id", 3, per_participant=3, seed=4)
+        picks = ["happy", "sad", "sad", "angry", "neutral", "happy", "fearful", "sad", "happy"]
+        rows = [r for c in study.participant_codes for r in services.store.study_rows(study.id, c)]
+        for row, pick in zip(rows, picks, strict=True):
+            services.store.answer_trial(row.trial_id, pick, 800, 2000)
+        original = studies.report(study.id)
+    zpath = tmp_path / "study.zip"
+    assert "Exported 9 answer(s)" in cli(data, "study", "export", str(study.id), "-o",
+                                         str(zpath)).stdout  # fmt: skip
+    with zipfile.ZipFile(zpath) as zf:
+        assert set(zf.namelist()) == {"answers.csv", "report.json", "manifest.json",
+                                      "soft_labels.csv"}  # fmt: skip
+        assert json.loads(zf.read("manifest.json"))["seed"] == 4
+        assert len(zf.read("answers.csv").decode().strip().splitlines()) == 10
+    fresh = json.loads(cli(data, "study", "create", "--stimuli", str(set_id), "--design",
+                           "emotion-id", "--participants", "0", "--json").stdout)  # fmt: skip
+    new_id = fresh["study"]["id"]
+    assert "Saved 9 answer(s)" in cli(data, "study", "import", str(new_id), str(zpath)).stdout
+    again = json.loads(cli(data, "study", "report", str(new_id), "--json").stdout)
+    skip = {"study", "soft_labels"}
+    assert {k: v for k, v in again.items() if k not in skip} == {
+        k: v for k, v in original.items() if k not in skip
+    }
+    assert list(again["soft_labels"].values()) == list(original["soft_labels"].values())
+
+
+def test_study_tab_shows_the_headline_figures(tmp_path: Path) -> None:
+    from studio.study_tab import links, report_markdown
+
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        set_id = _set(services, [{"emotion": e} for e in EMOS])
+        studies = Studies(services)
+        study = studies.create(set_id, "mos", 2, seed=1)
+        for code, vote in zip(study.participant_codes, (4, 2), strict=True):
+            for row in services.store.study_rows(study.id, code):
+                services.store.answer_trial(row.trial_id, float(vote))
+        text = report_markdown(studies.report(study.id))
+    assert "8 answers from 2 participants" in text
+    assert "emotion=happy: MOS 3.00 [" in text and "(n=2)" in text
+    assert links("http://lab:7860/", ["abc"]) == [["abc", "http://lab:7860/study/abc"]]
