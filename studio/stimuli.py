@@ -18,7 +18,7 @@ import os
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,9 +158,19 @@ class Stimuli:
                     tries[item.id] += 1
                     gen = self._start(info, item)
                     folder = str(self.store.job_temp_dir(gen.id)) if engine.local_files else None
-                    future = engine.submit(
-                        work, info.task, info.backend, item.request, settings, loudness, folder
-                    )
+                    try:
+                        future = engine.submit(
+                            work, info.task, info.backend, item.request, settings, loudness, folder
+                        )
+                    except BrokenExecutor:
+                        message = (
+                            "A worker process died (out of memory, or killed); the set stopped. "
+                            "Resume it to make what is missing."
+                        )
+                        self._finish(gen, None, "failed", message)
+                        report.failed[item.id] = message
+                        cancel.cancel()
+                        break
                     running[future] = (item, gen)
                 if cancel.cancelled:
                     for future, (_item, gen) in running.items():
