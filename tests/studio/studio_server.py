@@ -84,3 +84,32 @@ def cli(
     if check:
         assert out.returncode == 0, out.stderr
     return out
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+"""Debian's Chromium, offline: without the background-networking flags it keeps trying (and
+failing) to reach Google's hosts."""
+
+
+def require_chromium() -> None:
+    """Skip (or, where the suite demands the browser, fail) without Debian's Chromium."""
+    import pytest
+
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("AFFECT_STUDIO_REQUIRE_BROWSER"):
+        pytest.fail("Chromium is missing: `apt-get install chromium` (launch.py test does it).")
+    pytest.skip("Debian's chromium is not installed")
+
+
+def keep_screenshot(shot: Path) -> None:
+    """A screenshot must show something; copy it to $AFFECT_STUDIO_SCREENSHOTS to look at."""
+    import shutil
+
+    assert shot.stat().st_size > 10_000, shot
+    if keep := os.environ.get("AFFECT_STUDIO_SCREENSHOTS"):
+        shutil.copy(shot, Path(keep) / shot.name)

@@ -5,88 +5,35 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from studio_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    cli,
+    keep_screenshot,
+    require_chromium,
+    running_studio,
+)
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    if not CHROMIUM.exists():
-        if os.environ.get("AFFECT_STUDIO_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is missing: `apt-get install chromium` (launch.py test does it).")
-        pytest.skip("Debian's chromium is not installed")
+    require_chromium()
     data = tmp_path_factory.mktemp("browser") / "data"
-    port = _free_port()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "launch.py"),
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    lines: list[str] = []
-    for line in proc.stdout:
-        lines.append(line)
-        if "ready at" in line:
-            break
-    else:
-        pytest.fail("studio did not start:\n" + "".join(lines))
-    print(f"UI ready {time.perf_counter() - t0:.1f} s after `launch.py serve`")
-    yield f"http://127.0.0.1:{port}", data
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_studio(data) as running:
+        print(f"UI ready {time.perf_counter() - t0:.1f} s after `launch.py serve`")
+        yield running.url.rstrip("/"), data
 
 
 def _cli(data: Path, *args: str) -> str:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "launch.py"), *args, "--data-dir", str(data)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout
+    return cli(data, *args).stdout
 
 
 def test_create_project_in_library(studio: tuple[str, Path], tmp_path: Path) -> None:
@@ -118,9 +65,7 @@ def test_create_project_in_library(studio: tuple[str, Path], tmp_path: Path) -> 
         shot = tmp_path / "library.png"
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
-    assert shot.stat().st_size > 10_000
-    if keep := os.environ.get("AFFECT_STUDIO_SCREENSHOTS"):
-        shutil.copy(shot, Path(keep) / "library.png")
+    keep_screenshot(shot)
 
     # The second process (CLI) sees what the UI created, while the UI still runs.
     projects = json.loads(_cli(data, "projects", "list", "--json"))

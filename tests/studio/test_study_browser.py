@@ -12,18 +12,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from studio_server import cli, running_studio
+from studio_server import CHROMIUM, CHROMIUM_ARGS, cli, require_chromium, running_studio
 
 from studio.settings import Services, Settings
 from studio.stimuli import Stimuli
 from studio.study import Studies
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-]  # fmt: skip
+ARGS = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required", "--mute-audio"]
 GRID = {"task": "voice", "base": {"text": "Good morning."}, "seed": 2,
         "factors": {"emotion": ["happy", "sad", "angry", "neutral"]}}  # fmt: skip
 AUTH = {"AFFECT_STUDIO_AUTH": "lab:secret"}
@@ -47,10 +42,7 @@ def _answered(data: Path, study: int) -> int:
 
 
 def test_participants_answer_blind_and_nothing_is_lost(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        if os.environ.get("AFFECT_STUDIO_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is missing: `apt-get install chromium` (launch.py test does it).")
-        pytest.skip("Debian's chromium is not installed")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     data = tmp_path / "data"
