@@ -48,6 +48,8 @@ class TrialRow:
     rt_ms: int | None
     played_ms: int | None = None
     served_at: datetime | None = None
+    check: Any = None
+    """The expected answer of an attention-check trial (None for an ordinary trial)."""
 
 
 class StudiesMixin(StoreBase):
@@ -60,8 +62,10 @@ class StudiesMixin(StoreBase):
         seed: int,
         config: Mapping[str, Any],
         participants: Iterable[tuple[str, Sequence[int]]],
+        checks: Mapping[str, Mapping[int, Any]] | None = None,
     ) -> StudyInfo:
-        """A study over a stimulus set, with each participant's ordered item ids."""
+        """A study over a stimulus set, with each participant's ordered item ids; ``checks``
+        maps a participant's trial positions to the answers their attention checks expect."""
         with self._writing() as session:
             if session.get(StimulusSet, set_id) is None:
                 raise NotFound(f"Stimulus set {set_id} does not exist")
@@ -71,7 +75,7 @@ class StudiesMixin(StoreBase):
             session.add(study)
             session.flush()
             for code, items in participants:
-                _add_participant(session, study.id, code, False, items)
+                _add_participant(session, study.id, code, False, items, (checks or {}).get(code))
             return _info(session, study)
 
     def add_participant(
@@ -129,6 +133,7 @@ class StudiesMixin(StoreBase):
                     rt_ms=t.rt_ms,
                     played_ms=t.played_ms,
                     served_at=t.served_at,
+                    check=None if t.check_json is None else json.loads(t.check_json),
                 )
                 for t, p, i in session.execute(query).all()
             ]
@@ -168,13 +173,25 @@ class StudiesMixin(StoreBase):
 
 
 def _add_participant(
-    session: Session, study_id: int, code: str, external: bool, items: Sequence[int]
+    session: Session,
+    study_id: int,
+    code: str,
+    external: bool,
+    items: Sequence[int],
+    checks: Mapping[int, Any] | None = None,
 ) -> None:
     person = Participant(study_id=study_id, code=code, external=external, created_at=utcnow())
     session.add(person)
     session.flush()
+    checks = checks or {}
     session.add_all(
-        Trial(participant_id=person.id, position=i, item_id=item) for i, item in enumerate(items)
+        Trial(
+            participant_id=person.id,
+            position=i,
+            item_id=item,
+            check_json=dump_json(checks[i]) if i in checks else None,
+        )
+        for i, item in enumerate(items)
     )
 
 

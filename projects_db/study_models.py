@@ -51,6 +51,8 @@ class Trial(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("stimulus_items.id", ondelete="CASCADE"), nullable=False
     )
+    check_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """An attention check's expected answer (the trial then asks for it); None otherwise."""
     response_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     rt_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     played_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)

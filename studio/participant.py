@@ -86,9 +86,10 @@ class ParticipantPages:
             list(designs.ID_CHOICES) if study.design == "emotion-id"
             else MOS_LABELS if study.design == "mos" else []
         )  # fmt: skip
+        prompt = PROMPTS[study.design] if row.check is None else designs.ATTENTION[study.design][0]
         return {
             "done": False, "index": total - len(pending) + 1, "total": total,
-            "design": study.design, "prompt": PROMPTS[study.design], "choices": choices,
+            "design": study.design, "prompt": prompt, "choices": choices,
             "token": token, "kind": kind, "media": f"/study/{code}/media/{token}",
         }  # fmt: skip
 

@@ -49,6 +49,7 @@ class Studies:
         per_participant: int | None = None,
         seed: int = 0,
         name: str = "",
+        attention_rate: float = 0.0,
     ) -> StudyInfo:
         """A study with ``participants`` codes, each with their own ordered trial list."""
         designs.check_design(design)
@@ -62,11 +63,18 @@ class Studies:
         # zero participants: a study whose answers will all be imported
         lists = designs.assign(items, participants, per_participant, seed) if participants else []
         codes = [new_code() for _ in lists]
-        config = {"per_participant": per_participant, "participants": participants}
-        ordered = [(c, designs.order(lst, seed, c)) for c, lst in zip(codes, lists, strict=True)]
+        config = {"per_participant": per_participant, "participants": participants,
+                  "attention_rate": attention_rate}  # fmt: skip
+        ordered, checks = [], {}
+        for code, lst in zip(codes, lists, strict=True):
+            trials, expected = designs.with_attention_checks(
+                designs.order(lst, seed, code), attention_rate, seed, code, design
+            )
+            ordered.append((code, trials))
+            checks[code] = expected
         return self.store.create_study(
             set_id, name=name or f"{info.name} ({design})", design=design, seed=seed,
-            config=config, participants=ordered,
+            config=config, participants=ordered, checks=checks,
         )  # fmt: skip
 
     def import_csv(self, study_id: int, path: Path) -> int:
@@ -107,10 +115,10 @@ class Studies:
             by_person[person].append((item, answer, rt))
         saved = 0
         for person, answers in by_person.items():
-            known = {r.item_id: r for r in self.store.study_rows(study_id, person)}
+            known = self._trials_by_item(study_id, person)
             if not known:
                 self.store.add_participant(study_id, person, [a[0] for a in answers], external=True)
-                known = {r.item_id: r for r in self.store.study_rows(study_id, person)}
+                known = self._trials_by_item(study_id, person)
             for item, answer, rt in answers:
                 if item in known:
                     saved += self.store.answer_trial(known[item].trial_id, answer, rt)
@@ -122,8 +130,9 @@ class Studies:
         and ``manifest.json`` (seed, design, versions). :meth:`import_zip` on a study over the
         same set reproduces the report. Returns the number of answers."""
         study = self.store.get_study(study_id)
-        rows = self.store.study_rows(study_id)
+        rows = [r for r in self.store.study_rows(study_id) if r.check is None]
         report = self.report(study_id)
+        excluded = set(report["flagged"])
         answers = io.StringIO()
         writer = csv.writer(answers)
         writer.writerow(["participant", "trial", "item", "factors", "response", "rt_ms",
@@ -133,12 +142,12 @@ class Studies:
                 r.participant, r.position + 1, r.item_position + 1,
                 json.dumps(r.factors, ensure_ascii=False, sort_keys=True),
                 "" if r.response is None else answer_text(r.response), r.rt_ms or "",
-                r.played_ms or "", "false",
+                r.played_ms or "", "true" if r.participant in excluded else "false",
             ])  # fmt: skip
         manifest = {
             "study": study.id, "name": study.name, "design": study.design, "seed": study.seed,
             "set_id": study.set_id, "config": study.config, "participants": study.participant_codes,
-            "exclusions": [], "versions": _versions(),
+            "exclusions": sorted(excluded), "versions": _versions(),
         }  # fmt: skip
         tmp = target.with_name(f".{target.name}.partial")
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -167,15 +176,27 @@ class Studies:
                               for r in rows)  # fmt: skip
             return self.import_csv(study_id, flat)
 
+    def _trials_by_item(self, study_id: int, person: str) -> dict[int, TrialRow]:
+        rows = self.store.study_rows(study_id, person)
+        return {r.item_id: r for r in rows if r.check is None}  # not the attention checks
+
     def report(self, study_id: int) -> dict[str, Any]:
         """The study's figures as JSON-able data."""
         study = self.store.get_study(study_id)
-        rows = [r for r in self.store.study_rows(study_id) if r.response is not None]
+        answered = [r for r in self.store.study_rows(study_id) if r.response is not None]
+        flagged = sorted({
+            r.participant for r in answered
+            if r.check is not None and not designs.passed_check(study.design, r.check, r.response)
+        })  # fmt: skip
+        rows = [r for r in answered if r.check is None and r.participant not in flagged]
         out: dict[str, Any] = {
             "study": {"id": study.id, "name": study.name, "design": study.design,
                       "set_id": study.set_id},
             "participants": len({r.participant for r in rows}),
             "answers": len(rows),
+            "attention_checks": sum(r.check is not None for r in answered),
+            "excluded_participants": len(flagged),
+            "flagged": flagged,
         }  # fmt: skip
         if study.design == "emotion-id":
             out.update(_emotion_id(rows))

@@ -105,3 +105,42 @@ def parse_answer(design: str, raw: object) -> object:
             raise PipelineError(f"Answer {raw!r} is outside [-1, 1] x [-1, 1].")
         return [v, a]
     return " ".join(str(raw).split())
+
+
+ATTENTION: dict[str, tuple[str, object]] = {
+    "emotion-id": ("Attention check: whatever you hear, please answer “other”.", "other"),
+    "mos": ("Attention check: whatever you hear, please answer “1 Bad”.", 1.0),
+    "ab": ("Attention check: please answer -3.", -3.0),
+    "mushra": ("Attention check: please answer 0.", 0.0),
+    "va": ("Attention check: please answer 0,0.", [0.0, 0.0]),
+    "transcribe": ("Attention check: please type the word “blue”.", "blue"),
+}
+"""Per design: what an attention-check trial asks, and the answer it expects."""
+
+
+def with_attention_checks(
+    items: Sequence[int], rate: float, seed: int, participant: str, design: str
+) -> tuple[list[int], dict[int, object]]:
+    """``items`` with attention-check trials inserted (about ``rate`` × the list, at least one
+    when ``rate`` > 0) at seeded places, each replaying one of the participant's own items;
+    returns the list and {position: expected answer}."""
+    check_design(design)
+    if not 0.0 <= rate <= 0.5:
+        raise PipelineError(f"Attention-check rate must be 0 to 0.5, got {rate:g}.")
+    out = list(items)
+    if rate == 0 or not out:
+        return out, {}
+    count = max(1, round(rate * len(out)))
+    gen = _stream("attention", seed, participant)
+    places = sorted(int(p) for p in gen.choice(len(out) + count, size=count, replace=False))
+    for place in places:
+        out.insert(place, out[int(gen.integers(len(out)))])
+    expected = ATTENTION[design][1]
+    return out, {place: expected for place in places}
+
+
+def passed_check(design: str, expected: object, answer: object) -> bool:
+    """Whether an attention check's answer is the one it asked for."""
+    if design == "transcribe":
+        return str(answer).strip().lower().strip(".!") == str(expected)
+    return answer == expected

@@ -21,6 +21,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     create.add_argument("--per-participant", type=int, default=None, metavar="K")
     create.add_argument("--seed", type=int, default=0)
     create.add_argument("--name", default="")
+    create.add_argument(
+        "--attention-rate", type=float, default=0.0, metavar="R",
+        help="insert attention checks, about R x each list (0-0.5); who fails is excluded",
+    )  # fmt: skip
     create.add_argument("--json", action="store_true")
     imp = ssub.add_parser(
         "import", parents=[common], help="answers from participant,item,response CSV"
@@ -43,6 +47,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
         study = studies.create(
             args.stimuli, args.design, args.participants,
             per_participant=args.per_participant, seed=args.seed, name=args.name,
+            attention_rate=args.attention_rate,
         )  # fmt: skip
         data = {
             "study": {"id": study.id, "name": study.name, "design": study.design,

@@ -175,3 +175,27 @@ def test_study_tab_shows_the_headline_figures(tmp_path: Path) -> None:
     assert "8 answers from 2 participants" in text
     assert "emotion=happy: MOS 3.00 [" in text and "(n=2)" in text
     assert links("http://lab:7860/", ["abc"]) == [["abc", "http://lab:7860/study/abc"]]
+
+
+def test_attention_checks_flag_and_exclude(tmp_path: Path) -> None:
+    trials, checks = design.with_attention_checks([1, 2, 3, 4], 0.25, 7, "p1", "emotion-id")
+    assert len(trials) == 5 and list(checks.values()) == ["other"]
+    assert (trials, checks) == design.with_attention_checks([1, 2, 3, 4], 0.25, 7, "p1",
+                                                            "emotion-id")  # fmt: skip
+    assert sorted(t for i, t in enumerate(trials) if i not in checks) == [1, 2, 3, 4]
+    with pytest.raises(PipelineError, match=r"0 to 0\.5"):
+        design.with_attention_checks([1], 0.9, 0, "p", "mos")
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        set_id = _set(services, [{"emotion": e} for e in EMOS])
+        studies = Studies(services)
+        study = studies.create(set_id, "emotion-id", 2, seed=3, attention_rate=0.25)
+        careful, careless = study.participant_codes
+        for code in (careful, careless):
+            for row in services.store.study_rows(study.id, code):
+                answer = "other" if row.check is not None and code == careful else "sad"
+                services.store.answer_trial(row.trial_id, answer)
+        report = studies.report(study.id)
+    assert report["attention_checks"] == 2
+    assert report["excluded_participants"] == 1 and report["flagged"] == [careless]
+    assert report["participants"] == 1 and report["answers"] == 4  # the careful one's trials
+    assert report["accuracy"] == pytest.approx(1 / 4)  # "sad" was right once

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("check_json", sa.Text(), nullable=True),
         sa.Column("response_json", sa.Text(), nullable=True),
         sa.Column("rt_ms", sa.Integer(), nullable=True),
         sa.Column("played_ms", sa.Integer(), nullable=True),
