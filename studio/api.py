@@ -24,7 +24,14 @@ from typing import Any
 from pipelines.portrait.request import DEFAULT_IMAGE
 from projects_db import GenerationInfo
 from studio.settings import Services
-from studio.ui import HEAVY, SCRATCH_PROJECT, USER_ERRORS, follow
+from studio.ui import (
+    HEAVY,
+    SCRATCH_PROJECT,
+    USER_ERRORS,
+    existing_project,
+    follow,
+    project_named,
+)
 
 ENDPOINTS = ("voice", "portrait", "music", "chat", "compose", "generations")
 """The only API names a client can see or call."""
@@ -77,9 +84,7 @@ class StudioApi:
 
     # -- helpers ------------------------------------------------------------------------------
     def _project(self, name: str) -> int:
-        name = (name or "").strip() or SCRATCH_PROJECT
-        found = self.store.find_project(name)
-        return found.id if found else self.store.create_project(name).id
+        return project_named(self.services, name)
 
     def _asset(self, path: str | None, role: str, assets: dict[str, int]) -> Path | None:
         if not path:
@@ -212,14 +217,10 @@ class StudioApi:
     ) -> list[dict[str, Any]]:
         """A project's generations, newest first (read only; at most 500)."""
         name = (project or "").strip() or SCRATCH_PROJECT
-        found = self.store.find_project(name)
-        if found is None and name == SCRATCH_PROJECT:
+        if name == SCRATCH_PROJECT and self.store.find_project(name) is None:
             return []  # nothing made yet
-        if found is None:
-            names = ", ".join(p.name for p in self.store.list_projects()) or "(none yet)"
-            raise _user_error(f"No project named {name!r}. Projects: {names}.")
         rows = self.store.list_generations(
-            found.id,
+            existing_project(self.services, name),
             task=task or None,
             emotion=emotion or None,
             limit=max(1, min(int(limit or 50), 500)),

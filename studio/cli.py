@@ -20,6 +20,7 @@ from pipelines.base import PipelineError
 from projects_db import StoreError
 from studio import commands
 from studio.settings import Services, Settings
+from studio.ui import existing_project
 
 EPILOG = """Environment: AFFECT_STUDIO_DATA_DIR, AFFECT_STUDIO_DB_URL, AFFECT_STUDIO_HOST,
 AFFECT_STUDIO_PORT, AFFECT_STUDIO_AUTH, AFFECT_STUDIO_MODEL_DIR. Flags win over the
@@ -128,11 +129,7 @@ def _print_json(obj: Any) -> None:
 
 
 def _project_id(services: Services, name: str) -> int:
-    found = services.store.find_project(name)
-    if found is None:
-        names = ", ".join(p.name for p in services.store.list_projects()) or "(none yet)"
-        raise StoreError(f"No project named {name!r}. Projects: {names}.")
-    return found.id
+    return existing_project(services, name)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -37,10 +37,23 @@ SCRATCH_PROJECT = "Scratch"
 
 def project_or_scratch(services: Services, project_id: int | None) -> int:
     """The chosen project's id, or the "Scratch" project's (created on first use)."""
-    if project_id is not None:
-        return int(project_id)
-    found = services.store.find_project(SCRATCH_PROJECT)
-    return found.id if found else services.store.create_project(SCRATCH_PROJECT).id
+    return int(project_id) if project_id is not None else project_named(services, None)
+
+
+def project_named(services: Services, name: str | None) -> int:
+    """The id of the project called ``name`` (blank: "Scratch"), created on first use."""
+    name = (name or "").strip() or SCRATCH_PROJECT
+    found = services.store.find_project(name)
+    return found.id if found else services.store.create_project(name).id
+
+
+def existing_project(services: Services, name: str) -> int:
+    """The id of the project called ``name``; a ``StoreError`` listing the projects if none."""
+    found = services.store.find_project(name)
+    if found is None:
+        names = ", ".join(p.name for p in services.store.list_projects()) or "(none yet)"
+        raise StoreError(f"No project named {name!r}. Projects: {names}.")
+    return found.id
 
 
 def follow(

@@ -21,7 +21,7 @@ from typing import Any
 from pipelines.base import PipelineError, Request
 from projects_db import GenerationInfo
 from studio.settings import Services
-from studio.ui import SCRATCH_PROJECT, project_or_scratch
+from studio.ui import SCRATCH_PROJECT, project_named
 
 TASK_COMMANDS: tuple[str, ...] = (
     "voice",
@@ -58,11 +58,7 @@ def run_task(
     for path in outputs.values():
         if path is not None:
             _check_writable(path)
-    project = None
-    if args.project:
-        found = services.store.find_project(args.project)
-        project = found.id if found else services.store.create_project(args.project).id
-    pid = project_or_scratch(services, project)
+    pid = project_named(services, args.project)
     info = services.generations.run(pid, task, request, backend=args.backend)
     if info.status != "done":
         print(f"error: generation #{info.id} {info.status}: {info.error}", file=sys.stderr)

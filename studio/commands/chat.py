@@ -16,6 +16,7 @@ from typing import Any
 from studio.commands import add_common_task_args
 from studio.dialogue import Dialogue, persona_from, turn_panel
 from studio.settings import Services
+from studio.ui import project_named
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -57,10 +58,7 @@ def _persona(path: Path | None) -> dict[str, Any]:
 def run(args: argparse.Namespace, services: Services) -> int:
     dialogue = Dialogue(services)
     if args.conversation is None:
-        project = None
-        if args.project:
-            found = services.store.find_project(args.project)
-            project = found.id if found else services.store.create_project(args.project).id
+        project = project_named(services, args.project)
         conv = dialogue.start(project, _persona(args.persona), args.backend)
     else:
         conv = services.store.get_conversation(args.conversation)

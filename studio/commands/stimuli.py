@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.settings import Services
-from studio.ui import SCRATCH_PROJECT
+from studio.ui import SCRATCH_PROJECT, existing_project, project_named
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
 
     stimuli = Stimuli(services)
     if args.action == "list":
-        project = _find(services, args.project) if args.project else None
+        project = existing_project(services, args.project) if args.project else None
         rows = stimuli.store.list_stimulus_sets(project)
         if args.json:
             print(json.dumps([{"id": r.id, "name": r.name, "task": r.task,
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
             print(f"{parsed.name}: {count} {parsed.task} item(s), all valid.")
             return 0
         made, report = stimuli.create_and_run(
-            spec, lambda: _project(services, args.project), confirm_large=args.yes,
+            spec, lambda: project_named(services, args.project), confirm_large=args.yes,
             workers=args.workers, ray=args.ray, progress=None if args.json else _progress,
         )  # fmt: skip
         set_id = made.id
@@ -119,16 +119,3 @@ def _print(summary: dict[str, Any], as_json: bool) -> None:
         factors = ", ".join(f"{k}={v}" for k, v in i["factors"].items())
         gen = f"#{i['generation']}" if i["generation"] else "-"
         print(f"  {i['position'] + 1:>4}  {i['status']:<9} {gen:<7} {factors}")
-
-
-def _find(services: Services, name: str) -> int:
-    found = services.store.find_project(name)
-    if found is None:
-        raise ValueError(f"No project named {name!r}.")
-    return found.id
-
-
-def _project(services: Services, name: str | None) -> int:
-    name = (name or "").strip() or SCRATCH_PROJECT
-    found = services.store.find_project(name)
-    return found.id if found else services.store.create_project(name).id
