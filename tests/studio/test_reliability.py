@@ -74,6 +74,13 @@ def _start_compose(data: Path, out: Path, env: dict[str, str]) -> tuple[subproce
     return proc, time.monotonic()
 
 
+def _wait_for_temp_work(tmp: Path, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while not any(p.is_file() for p in tmp.rglob("*")):
+        assert time.monotonic() < deadline and proc.poll() is None, "no temp work was ever written"
+        time.sleep(0.01)
+
+
 @pytest.mark.slow
 def test_no_temp_files_after_success_or_kill_minus_9(tmp_path: Path) -> None:
     data, tmp = tmp_path / "data", tmp_path / "system-tmp"
@@ -90,9 +97,13 @@ def test_no_temp_files_after_success_or_kill_minus_9(tmp_path: Path) -> None:
     assert all(f.startswith("artifacts/") for f in kept), kept
 
     litter: list[str] = []
-    for percent in random.Random(10).sample(range(5, 90), 3):
+    # one kill while the job's temp folder surely holds work, two at seeded random moments
+    for percent in [None, *random.Random(10).sample(range(5, 90), 2)]:
         proc, started = _start_compose(data, tmp_path / "killed.mp4", env)
-        time.sleep(max(0.0, started + run_seconds * percent / 100 - time.monotonic()))
+        if percent is None:
+            _wait_for_temp_work(data / "tmp", proc)
+        else:
+            time.sleep(max(0.0, started + run_seconds * percent / 100 - time.monotonic()))
         proc.kill()
         proc.wait()
         litter += [f for f in _files(data) if f not in kept]
@@ -107,7 +118,7 @@ def test_no_temp_files_after_success_or_kill_minus_9(tmp_path: Path) -> None:
         assert _litter(tmp) == []
         assert _integrity(data) == [("ok",)]
     statuses = [s for _, s, _ in _status(data)]
-    assert len(statuses) == 4 and statuses.count("failed") >= 2, statuses
+    assert len(statuses) == 4 and statuses.count("failed") >= 1, statuses
     assert any(f.startswith("tmp/") for f in litter), litter  # the kills did leave work behind
 
 
