@@ -19,6 +19,9 @@ from projects_db.models import dump_json, utcnow
 from projects_db.stimulus_models import StimulusItem, StimulusSet
 from projects_db.study_models import Participant, Study, Trial
 
+TrialItems = int | Sequence[int]
+"""A trial's stimulus: one item id, or the ids a multi-stimulus trial shows in order."""
+
 
 @dataclass(frozen=True)
 class StudyInfo:
@@ -49,7 +52,10 @@ class TrialRow:
     played_ms: int | None = None
     served_at: datetime | None = None
     check: Any = None
-    """The expected answer of an attention-check trial (None for an ordinary trial)."""
+    """What a quality-control trial expects: an attention check's answer, or ``{"gold": …}``
+    for a gold item (None for an ordinary trial)."""
+    shown: tuple[int, ...] | None = None
+    """The item ids of a multi-stimulus trial (A/B, MUSHRA) in the order shown (else None)."""
 
 
 class StudiesMixin(StoreBase):
@@ -61,11 +67,12 @@ class StudiesMixin(StoreBase):
         design: str,
         seed: int,
         config: Mapping[str, Any],
-        participants: Iterable[tuple[str, Sequence[int]]],
+        participants: Iterable[tuple[str, Sequence[TrialItems]]],
         checks: Mapping[str, Mapping[int, Any]] | None = None,
     ) -> StudyInfo:
-        """A study over a stimulus set, with each participant's ordered item ids; ``checks``
-        maps a participant's trial positions to the answers their attention checks expect."""
+        """A study over a stimulus set, with each participant's ordered trials (an item id, or
+        the item ids a multi-stimulus trial shows); ``checks`` maps a participant's trial
+        positions to what their quality-control trials expect."""
         with self._writing() as session:
             if session.get(StimulusSet, set_id) is None:
                 raise NotFound(f"Stimulus set {set_id} does not exist")
@@ -79,7 +86,7 @@ class StudiesMixin(StoreBase):
             return _info(session, study)
 
     def add_participant(
-        self, study_id: int, code: str, items: Sequence[int], *, external: bool = False
+        self, study_id: int, code: str, items: Sequence[TrialItems], *, external: bool = False
     ) -> None:
         try:
             with self._writing() as session:
@@ -134,6 +141,7 @@ class StudiesMixin(StoreBase):
                     played_ms=t.played_ms,
                     served_at=t.served_at,
                     check=None if t.check_json is None else json.loads(t.check_json),
+                    shown=None if t.items_json is None else tuple(json.loads(t.items_json)),
                 )
                 for t, p, i in session.execute(query).all()
             ]
@@ -177,7 +185,7 @@ def _add_participant(
     study_id: int,
     code: str,
     external: bool,
-    items: Sequence[int],
+    items: Sequence[TrialItems],
     checks: Mapping[int, Any] | None = None,
 ) -> None:
     person = Participant(study_id=study_id, code=code, external=external, created_at=utcnow())
@@ -188,8 +196,9 @@ def _add_participant(
         Trial(
             participant_id=person.id,
             position=i,
-            item_id=item,
+            item_id=item if isinstance(item, int) else item[0],
             check_json=dump_json(checks[i]) if i in checks else None,
+            items_json=None if isinstance(item, int) else dump_json(list(item)),
         )
         for i, item in enumerate(items)
     )

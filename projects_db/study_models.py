@@ -52,7 +52,11 @@ class Trial(Base):
         ForeignKey("stimulus_items.id", ondelete="CASCADE"), nullable=False
     )
     check_json: Mapped[str | None] = mapped_column(Text, nullable=True)
-    """An attention check's expected answer (the trial then asks for it); None otherwise."""
+    """What a quality-control trial expects: an attention check's answer (the trial then asks
+    for it) or ``{"gold": answer}`` for a gold item; None for an ordinary trial."""
+    items_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The item ids a multi-stimulus trial (A/B pair, MUSHRA page) shows, in the order shown;
+    None for a one-stimulus trial (``item_id`` alone)."""
     response_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     rt_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     played_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)

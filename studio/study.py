@@ -7,25 +7,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import secrets
 import tempfile
 import zipfile
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pipelines.base import PipelineError, validate_seed
-from pipelines.emotion import EMOTIONS
 from pipelines.study import design as designs
-from pipelines.study import stats
-from projects_db.studies import StudyInfo, TrialRow
+from projects_db.studies import StudyInfo, TrialItems, TrialRow
+from studio import study_report
 from studio.settings import Services
 
 MAX_PARTICIPANTS = 2000
+TrialKey = int | tuple[int, ...]
+"""A trial's item id, or the ids a multi-stimulus trial shows (in order)."""
 
 
 def new_code() -> str:
@@ -50,8 +49,17 @@ class Studies:
         seed: int = 0,
         name: str = "",
         attention_rate: float = 0.0,
+        gold: Sequence[int] = (),
+        compare: str | None = None,
+        reference: str | None = None,
+        anchor: str | None = None,
     ) -> StudyInfo:
-        """A study with ``participants`` codes, each with their own ordered trial list."""
+        """A study with ``participants`` codes, each with their own ordered trial list.
+
+        ``gold``: set item numbers (1-based) with a known answer, shown to everyone as quality
+        checks (not counted in the figures). A/B and MUSHRA trials show the ``compare`` factor's
+        conditions of one content; a MUSHRA page also offers the ``reference`` condition as the
+        labelled reference (and hides it among the others), ``anchor`` names the low anchor."""
         designs.check_design(design)
         seed = validate_seed(seed)
         if not 0 <= participants <= MAX_PARTICIPANTS:
@@ -59,19 +67,58 @@ class Studies:
                 f"Participants must be 1 to {MAX_PARTICIPANTS}, got {participants}."
             )
         info = self.store.get_stimulus_set(set_id)
-        items = [i.id for i in self.store.stimulus_items(set_id) if i.included]
+        included = [i for i in self.store.stimulus_items(set_id) if i.included]
+        by_number = {i.position + 1: i for i in included}
+        gold_items = []
+        for number in dict.fromkeys(int(n) for n in gold):
+            if number not in by_number:
+                raise PipelineError(f"Gold item {number} is not an included item of the set.")
+            item = by_number[number]
+            gold_items.append((item.id, designs.gold_answer(design, item.factors)))
+        gold_ids = {g for g, _ in gold_items}
+        pool_items = [i for i in included if i.id not in gold_ids]
+        config: dict[str, Any] = {
+            "per_participant": per_participant, "participants": participants,
+            "attention_rate": attention_rate, "gold": sorted(dict.fromkeys(int(n) for n in gold)),
+        }  # fmt: skip
+        units: list[tuple[int, ...]] = [(i.id,) for i in pool_items]
+        if design in designs.MULTI:
+            factor = designs.compared_factor([i.factors for i in pool_items], compare)
+            values, units = designs.comparison_units(
+                [(i.id, i.factors) for i in pool_items], design, factor
+            )
+            for what, value in (("reference", reference), ("anchor", anchor)):
+                if value is not None and design != "mushra":
+                    raise PipelineError(f"A {what} condition belongs to MUSHRA studies.")
+                if value is not None and value not in values:
+                    raise PipelineError(
+                        f"The {what} {value!r} is not a {factor} condition ({', '.join(values)})."
+                    )
+            config.update(compare=factor, conditions=values, reference=reference, anchor=anchor)
+        elif compare or reference or anchor:
+            raise PipelineError("compare, reference and anchor belong to A/B and MUSHRA studies.")
+        pool = list(range(len(units)))
         # zero participants: a study whose answers will all be imported
-        lists = designs.assign(items, participants, per_participant, seed) if participants else []
+        lists = designs.assign(pool, participants, per_participant, seed) if participants else []
         codes = [new_code() for _ in lists]
-        config = {"per_participant": per_participant, "participants": participants,
-                  "attention_rate": attention_rate}  # fmt: skip
         ordered, checks = [], {}
         for code, lst in zip(codes, lists, strict=True):
-            trials, expected = designs.with_attention_checks(
-                designs.order(lst, seed, code), attention_rate, seed, code, design
+            plain: list[tuple[TrialItems, Any]] = []
+            for place, u in enumerate(designs.order(lst, seed, code)):
+                unit = units[u]
+                shown = designs.shown_order(unit, seed, code, place) if len(unit) > 1 else unit[0]
+                plain.append((shown, None))
+            golds = [((g, {"gold": answer}), answer) for g, answer in gold_items]
+            with_gold, _ = designs.with_gold(plain, golds, seed, code)
+            trials, attention = designs.with_attention_checks(
+                with_gold, attention_rate, seed, code, design
             )
-            ordered.append((code, trials))
-            checks[code] = expected
+            ordered.append((code, [t for t, _ in trials]))
+            checks[code] = {
+                p: attention.get(p, mark)
+                for p, (_, mark) in enumerate(trials)
+                if p in attention or mark is not None
+            }
         return self.store.create_study(
             set_id, name=name or f"{info.name} ({design})", design=design, seed=seed,
             config=config, participants=ordered, checks=checks,
@@ -95,22 +142,28 @@ class Studies:
                 f"{', '.join(sorted(missing))})."
             )
         rows = list(reader)
-        parsed: list[tuple[str, int, Any, int | None]] = []
+        parsed: list[tuple[str, TrialKey, Any, int | None]] = []
         for n, row in enumerate(rows, start=2):
             try:
-                item = positions[int(row["item"])]
+                shown = tuple(positions[int(p)] for p in str(row["item"]).split("|"))
             except (KeyError, ValueError):
                 raise PipelineError(
                     f"{path.name} line {n}: no item {row['item']!r} in the set."
                 ) from None
+            item: TrialKey = shown if len(shown) > 1 else shown[0]
+            raw: Any = row["response"]
+            if study.design == "mushra" and len(shown) > 1:
+                raw = str(raw).split(",")
             try:
-                answer = designs.parse_answer(study.design, row["response"])
+                if study.design == "ab" and len(shown) != 2:
+                    raise PipelineError("an A/B answer's item is a pair, e.g. 3|5 (B over A).")
+                answer = designs.parse_answer(study.design, raw, len(shown))
             except PipelineError as exc:
                 raise PipelineError(f"{path.name} line {n}: {exc}") from None
             rt = row.get("rt_ms") or None
             parsed.append((f"{study.id}:{row['participant'].strip()}", item, answer,
                            int(float(rt)) if rt else None))  # fmt: skip
-        by_person: dict[str, list[tuple[int, Any, int | None]]] = defaultdict(list)
+        by_person: dict[str, list[tuple[TrialKey, Any, int | None]]] = defaultdict(list)
         for person, item, answer, rt in parsed:
             by_person[person].append((item, answer, rt))
         saved = 0
@@ -131,16 +184,19 @@ class Studies:
         same set reproduces the report. Returns the number of answers."""
         study = self.store.get_study(study_id)
         rows = [r for r in self.store.study_rows(study_id) if r.check is None]
-        report = self.report(study_id)
+        report, images = self.report_and_plots(study_id)
         excluded = set(report["flagged"])
         answers = io.StringIO()
         writer = csv.writer(answers)
         writer.writerow(["participant", "trial", "item", "factors", "response", "rt_ms",
                          "played_ms", "excluded"])  # fmt: skip
+        items = {i.id: i for i in self.store.stimulus_items(study.set_id)}
         for r in rows:
+            shown = r.shown or (r.item_id,)
+            factors = [items[i].factors for i in shown]
             writer.writerow([
-                r.participant, r.position + 1, r.item_position + 1,
-                json.dumps(r.factors, ensure_ascii=False, sort_keys=True),
+                r.participant, r.position + 1, "|".join(str(items[i].position + 1) for i in shown),
+                json.dumps(factors if r.shown else factors[0], ensure_ascii=False, sort_keys=True),
                 "" if r.response is None else answer_text(r.response), r.rt_ms or "",
                 r.played_ms or "", "true" if r.participant in excluded else "false",
             ])  # fmt: skip
@@ -156,6 +212,8 @@ class Studies:
             zf.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
             if "soft_labels" in report:
                 zf.writestr("soft_labels.csv", _soft_label_csv(report))
+            for name, png in images.items():
+                zf.writestr(f"plots/{name}", png)
         os.replace(tmp, target)
         return sum(r.response is not None for r in rows)
 
@@ -166,7 +224,11 @@ class Studies:
                 text = zf.read("answers.csv").decode("utf-8")
         except (OSError, KeyError, zipfile.BadZipFile) as exc:
             raise PipelineError(f"{path.name} is not a study export ({exc}).") from None
-        rows = [r for r in csv.DictReader(io.StringIO(text)) if r["response"] != ""]
+        # the participants the report excluded stay out, so the figures come out the same
+        rows = [
+            r for r in csv.DictReader(io.StringIO(text))
+            if r["response"] != "" and r.get("excluded") != "true"
+        ]  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
             flat = Path(tmp) / f"{path.stem}.csv"
             with flat.open("w", newline="", encoding="utf-8") as handle:
@@ -176,33 +238,20 @@ class Studies:
                               for r in rows)  # fmt: skip
             return self.import_csv(study_id, flat)
 
-    def _trials_by_item(self, study_id: int, person: str) -> dict[int, TrialRow]:
+    def _trials_by_item(self, study_id: int, person: str) -> dict[TrialKey, TrialRow]:
         rows = self.store.study_rows(study_id, person)
-        return {r.item_id: r for r in rows if r.check is None}  # not the attention checks
+        # not the attention checks and gold items
+        return {r.shown or r.item_id: r for r in rows if r.check is None}
 
     def report(self, study_id: int) -> dict[str, Any]:
         """The study's figures as JSON-able data."""
+        return self.report_and_plots(study_id)[0]
+
+    def report_and_plots(self, study_id: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """The figures and their plots (file name → PNG)."""
         study = self.store.get_study(study_id)
-        answered = [r for r in self.store.study_rows(study_id) if r.response is not None]
-        flagged = sorted({
-            r.participant for r in answered
-            if r.check is not None and not designs.passed_check(study.design, r.check, r.response)
-        })  # fmt: skip
-        rows = [r for r in answered if r.check is None and r.participant not in flagged]
-        out: dict[str, Any] = {
-            "study": {"id": study.id, "name": study.name, "design": study.design,
-                      "set_id": study.set_id},
-            "participants": len({r.participant for r in rows}),
-            "answers": len(rows),
-            "attention_checks": sum(r.check is not None for r in answered),
-            "excluded_participants": len(flagged),
-            "flagged": flagged,
-        }  # fmt: skip
-        if study.design == "emotion-id":
-            out.update(_emotion_id(rows))
-        elif study.design in ("mos", "ab", "mushra"):
-            out.update(_ratings(rows, study.design))
-        return _clean(out)
+        items = {i.id: i for i in self.store.stimulus_items(study.set_id)}
+        return study_report.build(study, self.store.study_rows(study_id), items)
 
 
 def answer_text(response: Any) -> str:
@@ -235,104 +284,3 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "unknown"
     return out
-
-
-def condition(row: TrialRow) -> str:
-    """The condition an answer belongs to: the item's factor values, without text and seed."""
-    keep = {k: v for k, v in sorted(row.factors.items()) if k not in ("text", "seed")}
-    return ", ".join(f"{k}={v}" for k, v in keep.items()) or "all"
-
-
-def _emotion_id(rows: list[TrialRow]) -> dict[str, Any]:
-    labels = list(designs.ID_CHOICES)
-    scored = [(designs.truth_of(r.factors), str(r.response), r) for r in rows]
-    scored = [(t, a, r) for t, a, r in scored if t is not None]
-    matrix = stats.confusion([t for t, _, _ in scored], [a for _, a, _ in scored], labels)
-    correct = int(np.trace(matrix))
-    n = int(matrix.sum())
-    hu = stats.unbiased_hit_rates(matrix)
-    per_item: dict[int, list[str]] = defaultdict(list)
-    for _t, answer, r in scored:
-        per_item[r.item_id].append(answer)
-    counts = np.array([[votes.count(lab) for lab in labels] for votes in per_item.values()])
-    kappa = _fleiss_on_modal(counts)
-    coded = _reliability(rows, lambda v: float(labels.index(str(v))))
-    per_condition: dict[str, dict[str, float]] = defaultdict(lambda: {"correct": 0, "n": 0})
-    for truth, answer, r in scored:
-        cell = per_condition[condition(r)]
-        cell["n"] += 1
-        cell["correct"] += int(answer == truth)
-    return {
-        "accuracy": correct / n if n else None,
-        "chance": 1 / len(labels),
-        "binomial_p": stats.binomial_vs_chance(correct, n, 1 / len(labels)),
-        "labels": labels,
-        "confusion": matrix.tolist(),
-        "unbiased_hit_rate": {lab: hu[i] for i, lab in enumerate(labels) if lab in EMOTIONS},
-        "fleiss_kappa": kappa[0],
-        "fleiss_items": kappa[1],
-        "krippendorff_alpha": stats.krippendorff_alpha(coded, "nominal") if coded.size else None,
-        "conditions": {
-            k: {"accuracy": v["correct"] / v["n"], "n": v["n"]}
-            for k, v in sorted(per_condition.items())
-        },
-        "soft_labels": {
-            str(item): stats.soft_labels(votes, labels) for item, votes in per_item.items()
-        },
-    }
-
-
-def _ratings(rows: list[TrialRow], design: str) -> dict[str, Any]:
-    low, high = {"mos": (1, 5), "ab": (-3, 3), "mushra": (0, 100)}[design]
-    groups: dict[str, list[float]] = defaultdict(list)
-    for r in rows:
-        groups[condition(r)].append(float(r.response))
-    conditions = {}
-    for name, votes in sorted(groups.items()):
-        m = stats.mos(votes, low, high)
-        conditions[name] = {"mean": m.mean, "ci95": list(m.ci95), "n": m.n, "sd": m.sd,
-                            "ci_clipped": m.clipped}  # fmt: skip
-    coded = _reliability(rows, float)
-    alpha = stats.krippendorff_alpha(coded, "interval") if coded.size else None
-    return {"conditions": conditions, "krippendorff_alpha": alpha}
-
-
-def _reliability(rows: list[TrialRow], code: Any) -> np.ndarray:
-    """A raters × items array of coded answers (NaN where a rater did not rate an item)."""
-    people = sorted({r.participant for r in rows})
-    items = sorted({r.item_id for r in rows})
-    if len(people) < 2 or len(items) < 2:
-        return np.empty((0, 0))
-    pi = {p: i for i, p in enumerate(people)}
-    ii = {it: j for j, it in enumerate(items)}
-    data = np.full((len(people), len(items)), np.nan)
-    for r in rows:
-        data[pi[r.participant], ii[r.item_id]] = code(r.response)
-    return data
-
-
-def _fleiss_on_modal(counts: np.ndarray) -> tuple[float | None, int]:
-    """Fleiss' κ over the items that have the most common number of ratings (κ needs equal
-    numbers; balanced lists give r or r + 1), and how many items that was."""
-    if counts.size == 0:
-        return None, 0
-    totals = counts.sum(axis=1)
-    values, freq = np.unique(totals, return_counts=True)
-    modal = values[np.argmax(freq)]
-    table = counts[totals == modal]
-    if modal < 2 or len(table) < 2:
-        return None, len(table)
-    return stats.fleiss_kappa(table), len(table)
-
-
-def _clean(value: Any) -> Any:
-    """NaN → None, NumPy scalars → Python, for JSON."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

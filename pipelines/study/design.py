@@ -10,13 +10,17 @@ every reload and after a restart, different between participants.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from pipelines.base import PipelineError
 from pipelines.emotion import EMOTIONS, EmotionError, EmotionSpec
+from pipelines.voice.measure import wer
+
+T = TypeVar("T")
 
 DESIGNS: dict[str, str] = {
     "emotion-id": "forced choice among the 8 emotions + other",
@@ -74,9 +78,14 @@ def truth_of(factors: Mapping[str, Any]) -> str | None:
         return None
 
 
-def parse_answer(design: str, raw: object) -> object:
-    """A participant's (or an imported) answer, checked for the design."""
+def parse_answer(design: str, raw: object, count: int | None = None) -> object:
+    """A participant's (or an imported) answer, checked for the design. A MUSHRA page answers
+    with ``count`` scores (one per condition shown); an imported MUSHRA row with one."""
     check_design(design)
+    if design == "mushra" and isinstance(raw, list | tuple):
+        if count is not None and len(raw) != count:
+            raise PipelineError(f"Rate all {count} conditions (got {len(raw)} scores).")
+        return [parse_answer(design, v) for v in raw]
     if design == "emotion-id":
         label = str(raw).strip().lower()
         aliases = {"fear": "fearful", "surprise": "surprised", "disgust": "disgusted",
@@ -111,7 +120,7 @@ ATTENTION: dict[str, tuple[str, object]] = {
     "emotion-id": ("Attention check: whatever you hear, please answer “other”.", "other"),
     "mos": ("Attention check: whatever you hear, please answer “1 Bad”.", 1.0),
     "ab": ("Attention check: please answer -3.", -3.0),
-    "mushra": ("Attention check: please answer 0.", 0.0),
+    "mushra": ("Attention check: please set every slider to 0.", 0.0),
     "va": ("Attention check: please answer 0,0.", [0.0, 0.0]),
     "transcribe": ("Attention check: please type the word “blue”.", "blue"),
 }
@@ -119,8 +128,8 @@ ATTENTION: dict[str, tuple[str, object]] = {
 
 
 def with_attention_checks(
-    items: Sequence[int], rate: float, seed: int, participant: str, design: str
-) -> tuple[list[int], dict[int, object]]:
+    items: Sequence[T], rate: float, seed: int, participant: str, design: str
+) -> tuple[list[T], dict[int, object]]:
     """``items`` with attention-check trials inserted (about ``rate`` × the list, at least one
     when ``rate`` > 0) at seeded places, each replaying one of the participant's own items;
     returns the list and {position: expected answer}."""
@@ -140,7 +149,105 @@ def with_attention_checks(
 
 
 def passed_check(design: str, expected: object, answer: object) -> bool:
-    """Whether an attention check's answer is the one it asked for."""
+    """Whether a quality-control answer is right: an attention check's the one it asked for; a
+    gold item's its known answer (for a transcription: at most 25 % word errors)."""
+    if isinstance(expected, dict) and "gold" in expected:
+        if design == "transcribe":
+            return wer(str(expected["gold"]), str(answer)) <= GOLD_MAX_WER
+        return bool(answer == expected["gold"])
     if design == "transcribe":
         return str(answer).strip().lower().strip(".!") == str(expected)
+    if design == "mushra" and isinstance(answer, list):
+        return all(v == expected for v in answer)
     return answer == expected
+
+
+GOLD_MAX_WER = 0.25
+GOLD_DESIGNS = ("emotion-id", "transcribe")
+"""Designs whose items carry a known answer (the intended emotion; the spoken text)."""
+
+
+def gold_answer(design: str, factors: Mapping[str, Any]) -> object:
+    """The known answer of an item used as a gold item."""
+    if design not in GOLD_DESIGNS:
+        raise PipelineError(
+            f"Gold items need a known answer; the {design} design has none (use attention "
+            f"checks, or a {' or '.join(GOLD_DESIGNS)} study)."
+        )
+    answer = truth_of(factors) if design == "emotion-id" else factors.get("text")
+    if not answer:
+        what = "an emotion factor" if design == "emotion-id" else "a text"
+        raise PipelineError(f"A gold item needs {what}; this item has none.")
+    return answer
+
+
+def with_gold(
+    trials: Sequence[T], gold: Sequence[tuple[T, object]], seed: int, participant: str
+) -> tuple[list[T], dict[int, object]]:
+    """``trials`` with every gold item (its trial and known answer) inserted at seeded places;
+    returns the list and {position: {"gold": answer}}."""
+    out: list[T] = list(trials)
+    gen = _stream("gold", seed, participant)
+    marks: list[object | None] = [None] * len(out)
+    for trial, answer in gold:
+        place = int(gen.integers(len(out) + 1))
+        out.insert(place, trial)
+        marks.insert(place, {"gold": answer})
+    return out, {i: m for i, m in enumerate(marks) if m is not None}
+
+
+MULTI = ("ab", "mushra")
+"""Designs whose trials show several conditions of one content."""
+CONTENT_FREE = ("seed",)
+
+
+def compared_factor(factors: Sequence[Mapping[str, Any]], compare: str | None) -> str:
+    """The factor whose values are the conditions of an A/B or MUSHRA study: ``compare``, or
+    the one factor (other than text and seed) that varies across the set."""
+    names = sorted({k for f in factors for k in f})
+    if compare:
+        if compare not in names:
+            raise PipelineError(f"The set has no factor {compare!r}; it has {', '.join(names)}.")
+        return compare
+    varying = [
+        k for k in names
+        if k not in ("text", *CONTENT_FREE)
+        and len({json.dumps(f.get(k), sort_keys=True) for f in factors}) > 1
+    ]  # fmt: skip
+    if len(varying) != 1:
+        raise PipelineError(
+            "Say which factor the conditions differ in (compare): the set varies in "
+            f"{', '.join(varying) or 'nothing but its text'}."
+        )
+    return varying[0]
+
+
+def comparison_units(
+    items: Sequence[tuple[int, Mapping[str, Any]]], design: str, factor: str
+) -> tuple[list[str], list[tuple[int, ...]]]:
+    """The condition values (in the set's order) and the trials' units: for MUSHRA each
+    content's items, one per condition, in condition order; for A/B every pair of conditions
+    within a content. A content is all the other factors' values (text and seed included)."""
+    values: list[str] = []
+    groups: dict[str, dict[str, int]] = {}
+    for item_id, factors in items:
+        value = str(factors.get(factor))
+        if value not in values:
+            values.append(value)
+        rest = {k: v for k, v in factors.items() if k != factor}
+        groups.setdefault(json.dumps(rest, sort_keys=True, default=str), {})[value] = item_id
+    ranked = [[g[v] for v in values if v in g] for g in groups.values()]
+    ranked = [g for g in ranked if len(g) >= 2]
+    if not ranked:
+        raise PipelineError(
+            f"No content has two {factor} conditions to compare; the {design} design needs them."
+        )
+    if design == "mushra":
+        return values, [tuple(g) for g in ranked]
+    return values, [(a, b) for g in ranked for i, a in enumerate(g) for b in g[i + 1 :]]
+
+
+def shown_order(unit: Sequence[int], seed: int, participant: str, place: int) -> tuple[int, ...]:
+    """The order a participant sees a unit's conditions in (A/B: which one is A), seeded."""
+    perm = _stream("shown", seed, participant, place, *unit).permutation(len(unit))
+    return tuple(unit[i] for i in perm)

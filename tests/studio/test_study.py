@@ -146,7 +146,8 @@ def test_export_then_reimport_reproduces_the_report(tmp_path: Path) -> None:
                                          str(zpath)).stdout  # fmt: skip
     with zipfile.ZipFile(zpath) as zf:
         assert set(zf.namelist()) == {"answers.csv", "report.json", "manifest.json",
-                                      "soft_labels.csv"}  # fmt: skip
+                                      "soft_labels.csv", "plots/confusion.png"}  # fmt: skip
+        assert zf.read("plots/confusion.png").startswith(b"\x89PNG")
         assert json.loads(zf.read("manifest.json"))["seed"] == 4
         assert len(zf.read("answers.csv").decode().strip().splitlines()) == 10
     fresh = json.loads(cli(data, "study", "create", "--stimuli", str(set_id), "--design",
@@ -154,7 +155,7 @@ def test_export_then_reimport_reproduces_the_report(tmp_path: Path) -> None:
     new_id = fresh["study"]["id"]
     assert "Saved 9 answer(s)" in cli(data, "study", "import", str(new_id), str(zpath)).stdout
     again = json.loads(cli(data, "study", "report", str(new_id), "--json").stdout)
-    skip = {"study", "soft_labels"}
+    skip = {"study", "soft_labels", "progress"}  # progress: per participant code
     assert {k: v for k, v in again.items() if k not in skip} == {
         k: v for k, v in original.items() if k not in skip
     }
