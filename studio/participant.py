@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
-import json
 import re
 import secrets
 from datetime import UTC, datetime
@@ -26,7 +24,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pipelines.base import PipelineError
 from pipelines.study import design as designs
 from projects_db import NotFound
+from projects_db.stimuli import StimulusItemInfo
 from projects_db.studies import TrialRow
+from studio.participant_page import page
 from studio.settings import Services
 
 PLAY_GRACE_SECONDS = 0.75
@@ -34,9 +34,13 @@ PLAY_GRACE_SECONDS = 0.75
 _CODE = re.compile(r"^[0-9a-f]{6}(-[0-9a-f]{6}){2}$")
 PROMPTS = {
     "emotion-id": "Which emotion does this express?",
+    "ab": "Listen to A and B. How does B compare with A?",
+    "mushra": "Rate each sample from 0 (bad) to 100 (excellent); the reference, when there is "
+    "one, is excellent, and one of the samples is the reference itself.",
     "mos": "How would you rate the overall quality of what you just heard or saw?",
     "transcribe": "Type exactly what you heard.",
-    "va": "How pleasant (valence) and how activated (arousal) was it? Both from -1 to 1.",
+    "va": "How pleasant (valence) and how activated (arousal) was it? Click the square: right "
+    "is pleasant, up is activated.",
 }
 MOS_LABELS = ["1 Bad", "2 Poor", "3 Fair", "4 Good", "5 Excellent"]  # ITU-T P.800 ACR wording
 
@@ -74,38 +78,59 @@ class ParticipantPages:
         pending = [r for r in rows if r.response is None]
         if not pending:
             return {"done": True, "total": total}
-        if study.design not in PROMPTS:
-            raise PipelineError(
-                f"The {study.design} design has no participant page yet; the researcher imports "
-                "its answers instead."
-            )
         row = pending[0]
         token = self.token(code, row.trial_id)
-        kind = "video" if self._media(row).suffix in (".mp4", ".webm") else "audio"
+        shown = self._shown(row)
+        kind = "video" if self._media(shown[0]).suffix in (".mp4", ".webm") else "audio"
         choices = (
             list(designs.ID_CHOICES) if study.design == "emotion-id"
             else MOS_LABELS if study.design == "mos" else []
         )  # fmt: skip
         prompt = PROMPTS[study.design] if row.check is None else designs.ATTENTION[study.design][0]
+        if _is_gold(row):
+            prompt = PROMPTS[study.design]  # a gold item looks like any other trial
+        clips = [f"/study/{code}/media/{token}"]
+        clips += [f"/study/{code}/media/{token}/{k}" for k in range(1, len(shown))]
+        reference = None
+        if study.design == "mushra" and self._reference(study, shown) is not None:
+            reference = f"/study/{code}/media/{token}/ref"
         return {
             "done": False, "index": total - len(pending) + 1, "total": total,
-            "design": study.design, "prompt": prompt, "choices": choices,
-            "token": token, "kind": kind, "media": f"/study/{code}/media/{token}",
+            "design": study.design, "prompt": prompt, "choices": choices, "token": token,
+            "kind": kind, "media": clips[0], "clips": clips, "reference": reference,
         }  # fmt: skip
 
-    def _media(self, row: TrialRow) -> Path:
-        if row.generation_id is None:
+    def _shown(self, row: TrialRow) -> list[StimulusItemInfo]:
+        ids = row.shown or (row.item_id,)
+        return [self.store.get_stimulus_item(i) for i in ids]
+
+    def _reference(self, study: Any, shown: list[StimulusItemInfo]) -> StimulusItemInfo | None:
+        value, factor = study.config.get("reference"), study.config.get("compare")
+        found = [i for i in shown if value is not None and str(i.factors.get(factor)) == value]
+        return found[0] if found else None
+
+    def _media(self, item: StimulusItemInfo) -> Path:
+        if item.generation_id is None:
             raise NotFound("This stimulus is not made yet — tell the researcher.")
-        gen = self.store.get_generation(row.generation_id)
+        gen = self.store.get_generation(item.generation_id)
         for name in ("audio_matched", "audio", "video"):
             if name in gen.artifacts:
                 return self.store.artifact_path(gen, name)
         raise NotFound("This stimulus has no audio or video — tell the researcher.")
 
-    def media(self, code: str, token: str) -> Path:
-        """The stimulus file of one of the participant's trials (its first fetch is recorded)."""
-        _study, row = self._trial(code, token)
-        path = self._media(row)
+    def media(self, code: str, token: str, which: str = "0") -> Path:
+        """A stimulus file of one of the participant's trials: its ``which``-th clip, or "ref"
+        (a MUSHRA page's labelled reference). The trial's first fetch is recorded."""
+        study, row = self._trial(code, token)
+        shown = self._shown(row)
+        if which == "ref":
+            item = self._reference(study, shown)
+        else:
+            k = int(which) if which.isdigit() else -1
+            item = shown[k] if 0 <= k < len(shown) else None
+        if item is None:
+            raise NotFound("No such clip in this trial.")
+        path = self._media(item)
         self.store.mark_served(row.trial_id)
         return path
 
@@ -115,80 +140,36 @@ class ParticipantPages:
         study, row = self._trial(code, token)
         if row.response is not None:
             return {"saved": False, "message": "Already answered."}
-        answer = designs.parse_answer(study.design, _mos_value(study.design, raw))
-        gen = self.store.get_generation(row.generation_id or 0)
+        shown = self._shown(row)
+        answer = designs.parse_answer(study.design, _mos_value(study.design, raw), len(shown))
+        if study.design == "mushra" and not isinstance(answer, list):
+            raise PipelineError(f"Rate all {len(shown)} samples.")
         served = self.store.mark_served(row.trial_id) if row.served_at is None else row.served_at
         waited = (datetime.now(UTC) - served).total_seconds()
-        duration = gen.media_seconds or 0.0
-        needed = duration - min(PLAY_GRACE_SECONDS, 0.25 * duration)
-        if waited < needed or (played_ms is not None and played_ms < needed * 1000):
-            raise PipelineError("Please play the whole clip before answering.")
+        durations = [self._seconds(i) for i in shown]
+        # the clips may play side by side, but each to its end: the longest bounds the wait
+        needed = max(d - min(PLAY_GRACE_SECONDS, 0.25 * d) for d in durations)
+        all_played = sum(d - min(PLAY_GRACE_SECONDS, 0.25 * d) for d in durations)
+        if waited < needed or (played_ms is not None and played_ms < all_played * 1000):
+            clips = "every clip" if len(shown) > 1 else "the whole clip"
+            raise PipelineError(f"Please play {clips} before answering.")
         saved = self.store.answer_trial(row.trial_id, answer, rt_ms, played_ms)
         return {"saved": saved}
+
+    def _seconds(self, item: StimulusItemInfo) -> float:
+        if item.generation_id is None:
+            return 0.0
+        return self.store.get_generation(item.generation_id).media_seconds or 0.0
+
+
+def _is_gold(row: TrialRow) -> bool:
+    return isinstance(row.check, dict) and "gold" in row.check
 
 
 def _mos_value(design: str, raw: object) -> object:
     if design == "mos" and isinstance(raw, str) and raw[:1].isdigit():
         return raw[:1]
     return raw
-
-
-def page(code: str) -> str:
-    """The participant page: plain HTML and script, nothing about the stimuli in it."""
-    safe = html.escape(code)
-    return _PAGE.replace("__CODE__", json.dumps(code)).replace("__SAFE__", safe)
-
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Listening study</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:720px;margin:2rem auto;padding:0 1rem;color:#222}
-button{font-size:1rem;margin:.25rem;padding:.5rem .9rem;border-radius:.4rem;border:1px solid #999;
-background:#f4f2ff;cursor:pointer}button:disabled{opacity:.4;cursor:default}
-#player audio,#player video{width:100%;margin:1rem 0}#msg{color:#a00;min-height:1.5em}
-</style></head><body>
-<h1>Listening study</h1><p id="progress"></p><p id="prompt"></p><div id="player"></div>
-<div id="answers"></div><p id="msg"></p>
-<script>
-const code = __CODE__;
-let trial = null, shownAt = 0, played = 0, ended = false;
-const $ = (id) => document.getElementById(id);
-async function load() {
-  const r = await fetch(`/study/${code}/next`); const t = await r.json();
-  if (!r.ok) { $("msg").textContent = t.detail || "Something went wrong."; return; }
-  trial = t; ended = false; played = 0; $("msg").textContent = "";
-  if (t.done) { $("progress").textContent = `All ${t.total} done — thank you!`;
-    $("prompt").textContent = ""; $("player").innerHTML = ""; $("answers").innerHTML = ""; return; }
-  $("progress").textContent = `Trial ${t.index} of ${t.total}`; $("prompt").textContent = t.prompt;
-  const m = document.createElement(t.kind); m.src = t.media; m.controls = true;
-  m.controlsList = "nodownload"; m.addEventListener("ended", () => { ended = true;
-    played = Math.round(m.duration * 1000); enable(true); });
-  $("player").replaceChildren(m); shownAt = performance.now();
-  const box = $("answers"); box.replaceChildren();
-  if (t.choices.length) { for (const c of t.choices) { const b = document.createElement("button");
-    b.textContent = c; b.onclick = () => send(c); box.appendChild(b); } }
-  else { const i = document.createElement("input"); i.id = "free"; i.size = 50;
-    const b = document.createElement("button"); b.textContent = "Next";
-    b.onclick = () => send(i.value); box.append(i, b); }
-  enable(false);
-}
-function enable(on) { for (const b of $("answers").querySelectorAll("button")) b.disabled = !on; }
-async function send(value) {
-  if (!ended) { $("msg").textContent = "Please play the whole clip first."; return; }
-  enable(false);
-  const body = {token: trial.token, response: value, played_ms: played,
-                rt_ms: Math.round(performance.now() - shownAt)};
-  const r = await fetch(`/study/${code}/answer`, {method: "POST",
-    headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
-  const out = await r.json();
-  if (!r.ok) { $("msg").textContent = out.detail || "Not saved."; enable(true); return; }
-  load();
-}
-load();
-</script><noscript>This page needs JavaScript.</noscript>
-<p style="color:#888;font-size:.8rem">Participant __SAFE__ — keep this link to come back later.</p>
-</body></html>"""
 
 
 def add_routes(fastapi_app: Any, services: Services) -> None:
@@ -214,8 +195,9 @@ def add_routes(fastapi_app: Any, services: Services) -> None:
         return guard(lambda: pages.next_trial(code))  # type: ignore[no-any-return]
 
     @router.get("/study/{code}/media/{token}")
-    def media(code: str, token: str) -> FileResponse:
-        path = guard(lambda: pages.media(code, token))
+    @router.get("/study/{code}/media/{token}/{which}")
+    def media(code: str, token: str, which: str = "0") -> FileResponse:
+        path = guard(lambda: pages.media(code, token, which))
         kind = {".wav": "audio/wav", ".mp4": "video/mp4", ".mp3": "audio/mpeg"}
         return FileResponse(
             path, media_type=kind.get(path.suffix, "application/octet-stream"),

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipelines.base import PipelineError
 from pipelines.study.design import DESIGNS
 from studio.settings import Services
 
@@ -25,6 +26,23 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--attention-rate", type=float, default=0.0, metavar="R",
         help="insert attention checks, about R x each list (0-0.5); who fails is excluded",
     )  # fmt: skip
+    create.add_argument(
+        "--gold", default="", metavar="N,N",
+        help="set item numbers with a known answer, shown to everyone as quality checks "
+        "(emotion-id: the intended emotion; transcribe: the text); who misses > 25 %% is excluded",
+    )  # fmt: skip
+    create.add_argument(
+        "--compare", default=None, metavar="FACTOR",
+        help="ab/mushra: the factor whose values are the conditions (default: the one that varies)",
+    )  # fmt: skip
+    create.add_argument(
+        "--reference",
+        default=None,
+        metavar="VALUE",
+        help="mushra: the reference condition (also hidden among the samples)",
+    )
+    create.add_argument("--anchor", default=None, metavar="VALUE",
+                        help="mushra: the low-anchor condition")  # fmt: skip
     create.add_argument("--json", action="store_true")
     imp = ssub.add_parser(
         "import", parents=[common], help="answers from participant,item,response CSV"
@@ -47,19 +65,22 @@ def run(args: argparse.Namespace, services: Services) -> int:
         study = studies.create(
             args.stimuli, args.design, args.participants,
             per_participant=args.per_participant, seed=args.seed, name=args.name,
-            attention_rate=args.attention_rate,
+            attention_rate=args.attention_rate, gold=_numbers(args.gold), compare=args.compare,
+            reference=args.reference, anchor=args.anchor,
         )  # fmt: skip
+        base = f"http://{_host(services.settings.host)}:{services.settings.port}"
         data = {
             "study": {"id": study.id, "name": study.name, "design": study.design,
-                      "set_id": study.set_id, "seed": study.seed},
-            "participants": [{"code": c} for c in study.participant_codes],
+                      "set_id": study.set_id, "seed": study.seed, "config": study.config},
+            "participants": [{"code": c, "url": f"{base}/study/{c}"}
+                             for c in study.participant_codes],
         }  # fmt: skip
         if args.json:
             print(json.dumps(data, indent=2))
         else:
             print(f"Study #{study.id} {study.name}: {len(study.participant_codes)} participants")
-            for code in study.participant_codes:
-                print(f"  {code}")
+            for person in data["participants"]:
+                print(f"  {person['code']}  {person['url']}")
         return 0
     if args.action == "export":
         n = studies.export_zip(args.study, args.output)
@@ -82,3 +103,19 @@ def run(args: argparse.Namespace, services: Services) -> int:
         for name, cell in out.get("conditions", {}).items():
             print(f"  {name}: {json.dumps(cell)}")
     return 0
+
+
+def _numbers(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise PipelineError(f"--gold takes item numbers like 3,7 (got {text!r}).") from None
+
+
+def _host(host: str) -> str:
+    """The host part of a participant link (a wildcard bind is reached via this machine)."""
+    if host in ("0.0.0.0", "::", ""):
+        import socket
+
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host

@@ -11,6 +11,7 @@ from pathlib import Path
 import krippendorff
 import numpy as np
 import pytest
+from scipy.stats import wilcoxon
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 from studio_server import cli
 
@@ -200,3 +201,152 @@ def test_attention_checks_flag_and_exclude(tmp_path: Path) -> None:
     assert report["excluded_participants"] == 1 and report["flagged"] == [careless]
     assert report["participants"] == 1 and report["answers"] == 4  # the careful one's trials
     assert report["accuracy"] == pytest.approx(1 / 4)  # "sad" was right once
+
+
+def _answer_all(services: Services, study_id: int, pick: object) -> None:
+    """Answer every trial of every participant with ``pick(code, row)``."""
+    for code in services.store.get_study(study_id).participant_codes:
+        for row in services.store.study_rows(study_id, code):
+            services.store.answer_trial(row.trial_id, pick(code, row))  # type: ignore[operator]
+
+
+def test_ab_pairs_are_counterbalanced_and_sign_corrected(tmp_path: Path) -> None:
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        factors = [{"backend": b, "text": t} for t in ("one", "two", "three") for b in ("x", "y")]
+        set_id = _set(services, factors)
+        studies = Studies(services)
+        with pytest.raises(PipelineError, match="MUSHRA"):
+            studies.create(set_id, "ab", 2, reference="x")
+        study = studies.create(set_id, "ab", 6, seed=5)  # the varying factor: backend
+        assert study.config["compare"] == "backend" and study.config["conditions"] == ["x", "y"]
+        items = {i.id: i.factors for i in services.store.stimulus_items(set_id)}
+        rows = services.store.study_rows(study.id)
+        assert all(r.shown and len(r.shown) == 2 for r in rows) and len(rows) == 18
+        assert all(items[r.shown[0]]["text"] == items[r.shown[1]]["text"] for r in rows)
+        firsts = Counter(items[r.shown[0]]["backend"] for r in rows)
+        assert firsts["x"] > 0 and firsts["y"] > 0  # A is sometimes x, sometimes y
+        # every participant prefers y (B over A = +2 when B is y, -2 when B is x) ...
+        _answer_all(
+            services, study.id, lambda c, r: 2.0 if items[r.shown[1]]["backend"] == "y" else -2.0
+        )
+        report = studies.report(study.id)
+    cell = report["conditions"]["y vs x"]
+    assert cell["mean"] == 2.0 and cell["n"] == 18 and cell["prefer_later"] == 18
+    test = report["wilcoxon"]["y vs x"]  # ... which scipy's Wilcoxon finds significant
+    assert test["p"] == pytest.approx(wilcoxon([2.0] * 18).pvalue, abs=1e-9) and test["p"] < 1e-3
+
+
+def test_mushra_pages_report_and_screen_by_hidden_reference(tmp_path: Path) -> None:
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        factors = [
+            {"cond": c, "text": t} for t in ("a", "b", "c", "d") for c in ("ref", "mid", "low")
+        ]
+        set_id = _set(services, factors)
+        studies = Studies(services)
+        with pytest.raises(PipelineError, match="not a cond condition"):
+            studies.create(set_id, "mushra", 1, reference="nope")
+        study = studies.create(set_id, "mushra", 4, seed=2, reference="ref", anchor="low")
+        items = {i.id: i.factors for i in services.store.stimulus_items(set_id)}
+        rows = services.store.study_rows(study.id)
+        assert len(rows) == 16 and all(len(r.shown or ()) == 3 for r in rows)
+        scores = {"ref": 95.0, "mid": 60.0, "low": 20.0}
+        careless = study.participant_codes[-1]
+
+        def pick(code: str, row: object) -> list[float]:
+            shown = [items[i]["cond"] for i in row.shown]  # type: ignore[attr-defined]
+            if code == careless:  # rates the hidden reference as bad on every page
+                return [10.0 if c == "ref" else 50.0 for c in shown]
+            return [scores[c] + (sum(map(ord, code + c)) % 7) for c in shown]  # type: ignore[attr-defined]
+
+        _answer_all(services, study.id, pick)
+        report = studies.report(study.id)
+        mid = [
+            v
+            for r in services.store.study_rows(study.id)
+            if r.participant != careless and r.shown
+            for i, v in zip(r.shown, r.response, strict=True)
+            if items[i]["cond"] == "mid"
+        ]
+    assert (
+        report["flagged"] == [careless]
+        and "hidden reference" in report["flag_reasons"][careless][0]
+    )
+    assert list(report["conditions"]) == ["ref", "mid", "low"]
+    assert report["conditions"]["mid"]["mean"] == pytest.approx(np.mean(mid))
+    assert report["conditions"]["mid"]["n"] == 12
+    assert report["wilcoxon"]["ref vs low"]["p_holm"] < 0.01
+
+
+def test_va_ccc_against_raters_and_the_requested_points(tmp_path: Path) -> None:
+    from pipelines.emotion import EmotionSpec
+    from pipelines.study.stats import ccc
+
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        set_id = _set(services, [{"emotion": e} for e in EMOS])
+        studies = Studies(services)
+        study = studies.create(set_id, "va", 3, seed=1)
+        rng = np.random.default_rng(0)
+        target = {e: EmotionSpec.parse(e).vad()[:2] for e in EMOS}
+        given: list[tuple[float, float]] = []
+
+        def pick(code: str, row: object) -> list[float]:
+            v, a = (float(np.clip(x + rng.normal(0, 0.15), -1, 1))
+                    for x in target[row.factors["emotion"]])  # type: ignore[attr-defined]  # fmt: skip
+            given.append((v, target[row.factors["emotion"]][0]))  # type: ignore[attr-defined]
+            return [v, a]
+
+        _answer_all(services, study.id, pick)
+        report = studies.report(study.id)
+    assert report["ccc_valence"]["vs_requested"] == pytest.approx(
+        ccc(*zip(*given, strict=True)), abs=1e-9
+    )
+    assert report["ccc_valence"]["vs_requested"] > 0.8
+    assert report["ccc_valence"]["raters_vs_rest"] > 0.7
+    happy = report["conditions"]["emotion=happy"]
+    assert happy["n"] == 3 and happy["requested"] == pytest.approx(list(target["happy"]))
+
+
+def test_transcription_wer_per_item_and_gold_items(tmp_path: Path) -> None:
+    texts = ["the cat sat on the mat", "please call me back", "it is raining again today"]
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        set_id = _set(services, [{"text": t} for t in texts])
+        studies = Studies(services)
+        with pytest.raises(PipelineError, match="Gold items need a known answer"):
+            studies.create(set_id, "mos", 2, gold=[1])
+        study = studies.create(set_id, "transcribe", 2, seed=3, gold=[3])
+        good, bad = study.participant_codes
+        rows = services.store.study_rows(study.id, good)
+        assert len(rows) == 3 and sum(r.check is not None for r in rows) == 1  # 2 items + gold
+
+        def pick(code: str, row: object) -> str:
+            text = row.factors["text"]  # type: ignore[attr-defined]
+            if code == bad and row.check is not None:  # type: ignore[attr-defined]
+                return "something else entirely"
+            return text.replace("cat", "hat") if code == good else text
+
+        _answer_all(services, study.id, pick)
+        report = studies.report(study.id)
+    assert report["flagged"] == [bad] and report["gold_checks"] == 2
+    assert report["items"]["1"] == {"wer": pytest.approx(1 / 6), "n": 1}  # one word of six
+    assert report["items"]["2"] == {"wer": 0.0, "n": 1} and "3" not in report["items"]
+
+
+def test_cli_comparison_study_links_and_pair_import(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Services.open(Settings(data_dir=data)) as services:
+        set_id = _set(services, [{"accent": a, "emotion": e} for e in ("happy", "sad")
+                                 for a in ("us", "rp")])  # fmt: skip
+    args = ["study", "create", "--stimuli", str(set_id), "--design", "ab", "--participants", "2"]
+    vague = cli(data, *args, check=False)
+    assert vague.returncode != 0 and "Say which factor" in vague.stderr
+    made = json.loads(cli(data, *args, "--compare", "accent", "--json").stdout)
+    assert made["study"]["config"]["conditions"] == ["us", "rp"]
+    assert [p["url"] for p in made["participants"]] == [
+        f"http://127.0.0.1:7860/study/{p['code']}" for p in made["participants"]
+    ]
+    answers = tmp_path / "ab.csv"  # items 1|2: A = us, B = rp (happy); 4|3: A = rp, B = us (sad)
+    answers.write_text("participant,item,response\nx,1|2,3\nx,4|3,-1\ny,1|2,1\ny,4|3,-3\n")
+    study = str(made["study"]["id"])
+    assert "Saved 4 answer(s)" in cli(data, "study", "import", study, str(answers)).stdout
+    report = json.loads(cli(data, "study", "report", study, "--json").stdout)
+    assert report["conditions"]["rp vs us"]["mean"] == pytest.approx((3 + 1 + 1 + 3) / 4)
