@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from studio_server import CHROMIUM, CHROMIUM_ARGS, cli, require_chromium, running_studio
@@ -50,9 +52,15 @@ def test_participants_answer_blind_and_nothing_is_lost(tmp_path: Path) -> None:
         stimuli = Stimuli(services)
         made = stimuli.create(GRID, services.store.create_project("study").id)
         assert len(stimuli.run(made.id, workers=1).done) == 4
-        study = Studies(services).create(made.id, "emotion-id", 4, seed=9)
+        studies = Studies(services)
+        study = studies.create(made.id, "emotion-id", 4, seed=9, gold=[1])  # item 1: happy
         orders = [tuple(r.item_id for r in services.store.study_rows(study.id, c))
                   for c in study.participant_codes]  # fmt: skip
+        golds = {c: [r.position for r in services.store.study_rows(study.id, c) if r.check]
+                 for c in study.participant_codes}  # fmt: skip
+        va = studies.create(made.id, "va", 1, per_participant=1, seed=1)
+        ab = studies.create(made.id, "ab", 1, per_participant=1, seed=1)  # compares emotions
+        mushra = studies.create(made.id, "mushra", 1, seed=1, reference="neutral")
     # the same items, in orders of their own (codes are random: 4 all alike has p ≈ 7e-5)
     assert len({tuple(sorted(o)) for o in orders}) == 1 and len(set(orders)) > 1
     first, second = study.participant_codes[:2]
@@ -85,7 +93,8 @@ def test_participants_answer_blind_and_nothing_is_lost(tmp_path: Path) -> None:
             expect(progress).to_have_text("Trial 1 of 4", timeout=30_000)
             for n in (1, 2):
                 expect(progress).to_have_text(f"Trial {n} of 4", timeout=30_000)
-                button = page.get_by_role("button", name="sad")
+                pick = "happy" if n - 1 in golds[first] else "sad"  # gold answered right
+                button = page.get_by_role("button", name=pick, exact=True)
                 expect(button).to_be_disabled()  # not before the clip has played
                 page.locator("#player audio").evaluate("a => a.play()")  # the participant: ▶
                 expect(button).to_be_enabled(timeout=30_000)  # once the clip has ended
@@ -94,13 +103,95 @@ def test_participants_answer_blind_and_nothing_is_lost(tmp_path: Path) -> None:
             page.reload()
             expect(progress).to_have_text("Trial 3 of 4", timeout=30_000)  # resumes
             page.screenshot(path=str(tmp_path / "participant.png"))
+            _other_designs(page, base, tmp_path, va, ab, mushra)
             browser.close()
-        assert _answered(data, study.id) == 2  # the report sees them at once
+        counted = 2 - sum(p < 2 for p in golds[first])  # a gold answer is a check, not a figure
+        assert _answered(data, study.id) == counted  # the report sees them at once
+        # the second participant misses the gold item: flagged and excluded, the report says so
+        for _ in range(golds[second][0] + 1):
+            _answer_over_http(base, second, "other")
+        report = json.loads(cli(data, "study", "report", str(study.id), "--json").stdout)
+        assert report["flagged"] == [second] and "gold" in report["flag_reasons"][second][0]
+        assert report["progress"][second]["answered"] == golds[second][0] + 1
         os.kill(_server_pid(data), signal.SIGKILL)
     with running_studio(data, env=AUTH) as studio:
         status, trial = _json(f"{studio.url.rstrip('/')}/study/{first}/next")
         assert status == 200 and trial["index"] == 3
-    assert _answered(data, study.id) == 2
+    assert _answered(data, study.id) == counted
+
+
+def _answer_over_http(base: str, code: str, answer: str) -> None:
+    status, trial = _json(f"{base}/study/{code}/next")
+    assert status == 200, trial
+    started = time.monotonic()
+    with urllib.request.urlopen(f"{base}{trial['media']}", timeout=30) as r:
+        r.read()
+    for _ in range(40):  # the server accepts it once the clip has had time to play
+        status, out = _json(
+            f"{base}/study/{code}/answer",
+            {"token": trial["token"], "response": answer, "played_ms": 60_000},
+        )
+        if status == 200:
+            return
+        assert "play the whole clip" in out["detail"] and time.monotonic() - started < 20, out
+        time.sleep(0.25)
+    raise AssertionError("the answer was never accepted")
+
+
+def _play_all(page: Any) -> None:
+    page.locator("#player audio").evaluate_all("all => all.forEach(a => a.play())")
+
+
+def _other_designs(page: Any, base: str, shots: Path, va: Any, ab: Any, mushra: Any) -> None:
+    """The valence-arousal pad, the A/B comparison and a MUSHRA page, answered in the browser."""
+    from playwright.sync_api import expect
+
+    progress = page.locator("#progress")
+    page.goto(f"{base}/study/{va.participant_codes[0]}")
+    expect(progress).to_have_text("Trial 1 of 1", timeout=30_000)
+    nxt = page.get_by_role("button", name="Next")
+    expect(nxt).to_be_disabled()
+    _play_all(page)
+    expect(nxt).to_be_enabled(timeout=30_000)
+    box = page.locator("#pad").bounding_box()
+    page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.2 * box["height"])
+    page.screenshot(path=str(shots / "participant_va.png"))
+    nxt.click()
+    expect(progress).to_have_text("All 1 done — thank you!", timeout=30_000)
+
+    page.goto(f"{base}/study/{ab.participant_codes[0]}")
+    expect(progress).to_have_text("Trial 1 of 1", timeout=30_000)
+    assert page.locator("#player audio").count() == 2
+    better = page.get_by_role("button", name="B better", exact=True)
+    expect(better).to_be_disabled()
+    _play_all(page)
+    expect(better).to_be_enabled(timeout=30_000)
+    page.screenshot(path=str(shots / "participant_ab.png"))
+    better.click()
+    expect(progress).to_have_text("All 1 done — thank you!", timeout=30_000)
+
+    page.goto(f"{base}/study/{mushra.participant_codes[0]}")
+    expect(progress).to_have_text("Trial 1 of 1", timeout=30_000)
+    assert page.locator("#player audio").count() == 5  # the reference and 4 samples
+    nxt = page.get_by_role("button", name="Next")
+    _play_all(page)
+    expect(nxt).to_be_enabled(timeout=30_000)
+    page.locator(".score").evaluate_all(
+        "all => all.forEach((s, i) => { s.value = 10 * (i + 1); "
+        "s.dispatchEvent(new Event('input')); })"
+    )
+    page.screenshot(path=str(shots / "participant_mushra.png"))
+    nxt.click()
+    expect(progress).to_have_text("All 1 done — thank you!", timeout=30_000)
+
+    with Services.open(Settings(data_dir=Path(shots / "data"))) as services:
+        (v_row,) = services.store.study_rows(va.id)
+        (ab_row,) = services.store.study_rows(ab.id)
+        (m_row,) = services.store.study_rows(mushra.id)
+    v, a = v_row.response
+    assert v == pytest.approx(0.6, abs=0.05) and a == pytest.approx(0.6, abs=0.05)
+    assert ab_row.response == 2.0 and ab_row.shown and len(ab_row.shown) == 2
+    assert m_row.response == [10.0, 20.0, 30.0, 40.0] and m_row.played_ms > 0
 
 
 def _server_pid(data: Path) -> int:
