@@ -98,6 +98,8 @@ class ParticipantPages:
             "done": False, "index": total - len(pending) + 1, "total": total,
             "design": study.design, "prompt": prompt, "choices": choices, "token": token,
             "kind": kind, "media": clips[0], "clips": clips, "reference": reference,
+            "ask": [{"key": k, "prompt": designs.ASK[study.design][k]}
+                    for k in study.config.get("ask") or []],
         }  # fmt: skip
 
     def _shown(self, row: TrialRow) -> list[StimulusItemInfo]:
@@ -141,7 +143,12 @@ class ParticipantPages:
         if row.response is not None:
             return {"saved": False, "message": "Already answered."}
         shown = self._shown(row)
-        answer = designs.parse_answer(study.design, _mos_value(study.design, raw), len(shown))
+        asked = study.config.get("ask") or []
+        if asked and isinstance(raw, dict):
+            raw = {**raw, "answer": _mos_value(study.design, raw.get("answer"))}
+        else:
+            raw = _mos_value(study.design, raw)
+        answer = designs.parse_response(study.design, raw, len(shown), asked)
         if study.design == "mushra" and not isinstance(answer, list):
             raise PipelineError(f"Rate all {len(shown)} samples.")
         served = self.store.mark_served(row.trial_id) if row.served_at is None else row.served_at

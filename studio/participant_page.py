@@ -1,7 +1,8 @@
 """The participant page's HTML and script (one static page; it learns each trial from
 ``/study/<code>/next`` and knows nothing about the stimuli but their opaque URLs).
 
-Per design: buttons (emotion identification, MOS), a text box (transcription), a 2-D click pad
+Per design: buttons (emotion identification, MOS; with extra 1-5 ratings, pick then rate
+then Next), a text box (transcription), a 2-D click pad
 (valence-arousal), two clips and a 7-point comparison scale (A/B, CCR), or several clips with a
 0-100 slider each and an optional labelled reference (MUSHRA). Answers stay disabled until every
 clip of the trial has played to its end; the server checks that too.
@@ -98,6 +99,22 @@ async function load() {
     box.append(pad, where, el("button", {textContent: "Next", onclick: () => point
       ? send(point.map((x) => x.toFixed(3)).join(",")) : ($("msg").textContent =
       "Click the square first.")}));
+  }
+  else if (t.choices.length && t.ask.length) {  // pick, rate 1-5, then Next
+    let chosen = null; const rates = {};
+    for (const c of t.choices) { const b = el("button", {textContent: c, className: "pick",
+      onclick: () => { chosen = c; $("msg").textContent = "";
+        for (const o of box.querySelectorAll(".pick"))
+          o.style.outline = o === b ? "3px solid #5b54c4" : ""; }}); box.append(b); }
+    for (const q of t.ask) { const row = el("p", {textContent: q.prompt + " "});
+      for (let n = 1; n <= 5; n++) { const r = el("input", {type: "radio", name: q.key,
+        value: n, onchange: () => { rates[q.key] = n; $("msg").textContent = ""; }});
+        row.append(r, `${n} `); }
+      box.append(row); }
+    box.append(el("button", {textContent: "Next", onclick: () =>
+      chosen === null || Object.keys(rates).length < t.ask.length
+        ? ($("msg").textContent = "Choose an answer and rate every question.")
+        : send({answer: chosen, ...rates})}));
   }
   else if (t.choices.length) for (const c of t.choices) {
     box.append(el("button", {textContent: c, onclick: () => send(c)})); }

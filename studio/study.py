@@ -53,14 +53,17 @@ class Studies:
         compare: str | None = None,
         reference: str | None = None,
         anchor: str | None = None,
+        ask: Sequence[str] = (),
     ) -> StudyInfo:
         """A study with ``participants`` codes, each with their own ordered trial list.
 
         ``gold``: set item numbers (1-based) with a known answer, shown to everyone as quality
         checks (not counted in the figures). A/B and MUSHRA trials show the ``compare`` factor's
         conditions of one content; a MUSHRA page also offers the ``reference`` condition as the
-        labelled reference (and hides it among the others), ``anchor`` names the low anchor."""
+        labelled reference (and hides it among the others), ``anchor`` names the low anchor.
+        ``ask``: extra 1-5 ratings on every trial (:data:`pipelines.study.design.ASK`)."""
         designs.check_design(design)
+        extras = designs.check_ask(design, ask)
         seed = validate_seed(seed)
         if not 0 <= participants <= MAX_PARTICIPANTS:
             raise PipelineError(
@@ -80,6 +83,7 @@ class Studies:
         config: dict[str, Any] = {
             "per_participant": per_participant, "participants": participants,
             "attention_rate": attention_rate, "gold": sorted(dict.fromkeys(int(n) for n in gold)),
+            "ask": extras,
         }  # fmt: skip
         units: list[tuple[int, ...]] = [(i.id,) for i in pool_items]
         if design in designs.MULTI:
@@ -154,10 +158,13 @@ class Studies:
             raw: Any = row["response"]
             if study.design == "mushra" and len(shown) > 1:
                 raw = str(raw).split(",")
+            asked = study.config.get("ask") or []
+            if asked:
+                raw = {"answer": raw, **{k: row.get(k) for k in asked}}
             try:
                 if study.design == "ab" and len(shown) != 2:
                     raise PipelineError("an A/B answer's item is a pair, e.g. 3|5 (B over A).")
-                answer = designs.parse_answer(study.design, raw, len(shown))
+                answer = designs.parse_response(study.design, raw, len(shown), asked)
             except PipelineError as exc:
                 raise PipelineError(f"{path.name} line {n}: {exc}") from None
             rt = row.get("rt_ms") or None
@@ -188,7 +195,8 @@ class Studies:
         excluded = set(report["flagged"])
         answers = io.StringIO()
         writer = csv.writer(answers)
-        writer.writerow(["participant", "trial", "item", "factors", "response", "rt_ms",
+        asked = list(study.config.get("ask") or [])
+        writer.writerow(["participant", "trial", "item", "factors", "response", *asked, "rt_ms",
                          "played_ms", "excluded"])  # fmt: skip
         items = {i.id: i for i in self.store.stimulus_items(study.set_id)}
         for r in rows:
@@ -197,7 +205,9 @@ class Studies:
             writer.writerow([
                 r.participant, r.position + 1, "|".join(str(items[i].position + 1) for i in shown),
                 json.dumps(factors if r.shown else factors[0], ensure_ascii=False, sort_keys=True),
-                "" if r.response is None else answer_text(r.response), r.rt_ms or "",
+                "" if r.response is None else answer_text(designs.main_answer(r.response)),
+                *(r.response.get(k, "") if isinstance(r.response, dict) else "" for k in asked),
+                r.rt_ms or "",
                 r.played_ms or "", "true" if r.participant in excluded else "false",
             ])  # fmt: skip
         manifest = {
@@ -233,9 +243,11 @@ class Studies:
             flat = Path(tmp) / f"{path.stem}.csv"
             with flat.open("w", newline="", encoding="utf-8") as handle:
                 out = csv.writer(handle)
-                out.writerow(["participant", "item", "response", "rt_ms"])
-                out.writerows([r["participant"], r["item"], r["response"], r["rt_ms"]]
-                              for r in rows)  # fmt: skip
+                extra = [k for k in designs.ASK.get(self.store.get_study(study_id).design, {})
+                         if k in (rows[0] if rows else {})]  # fmt: skip
+                out.writerow(["participant", "item", "response", "rt_ms", *extra])
+                out.writerows([r["participant"], r["item"], r["response"], r["rt_ms"],
+                               *(r[k] for k in extra)] for r in rows)  # fmt: skip
             return self.import_csv(study_id, flat)
 
     def _trials_by_item(self, study_id: int, person: str) -> dict[TrialKey, TrialRow]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,8 @@ def build(
     study: StudyInfo, rows: list[TrialRow], items: Mapping[int, StimulusItemInfo]
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The report and its plots (file name → PNG)."""
-    answered = [r for r in rows if r.response is not None]
+    full = [r for r in rows if r.response is not None]
+    answered = [replace(r, response=designs.main_answer(r.response)) for r in full]
     reasons = _flags(study, answered, items)
     kept = [r for r in answered if r.check is None and r.participant not in reasons]
     out: dict[str, Any] = {
@@ -62,7 +63,25 @@ def build(
     }[study.design]  # fmt: skip
     figures, images = builder(study, kept, items)
     out.update(figures)
+    asked = study.config.get("ask") or []
+    if asked:
+        out["ratings"] = _extra_ratings(
+            [r for r in full if r.check is None and r.participant not in reasons], asked
+        )
     return clean(out), images
+
+
+def _extra_ratings(rows: list[TrialRow], asked: list[str]) -> dict[str, Any]:
+    """The extra 1-5 ratings (intensity, confidence, emotion strength) per condition."""
+    out: dict[str, Any] = {}
+    for key in asked:
+        groups: dict[str, list[float]] = defaultdict(list)
+        for r in rows:
+            if isinstance(r.response, dict) and key in r.response:
+                groups[condition(r)].append(float(r.response[key]))
+                groups["all"].append(float(r.response[key]))
+        out[key] = _mean_cells(groups, 1.0, 5.0)
+    return out
 
 
 def _is_gold(row: TrialRow) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from pipelines.study.design import DESIGNS
+from pipelines.study.design import ASK, DESIGNS
 from studio.stimuli import Stimuli
 from studio.stimuli_tab import set_choices
 from studio.study import Studies
@@ -111,6 +111,10 @@ def build_tab(ctx: TabContext) -> None:
             )
             reference = gr.Textbox(label="MUSHRA reference condition", value="")
             anchor = gr.Textbox(label="MUSHRA anchor condition", value="")
+            ask = gr.CheckboxGroup(
+                sorted({k for extra in ASK.values() for k in extra}), label="Also ask (1-5)",
+                info="emotion-id: intensity, confidence; mos: strength (emotion-strength MOS)",
+            )  # fmt: skip
         create = gr.Button("Create the study", variant="primary", elem_id="study-create")
         table = gr.Dataframe(headers=["code", "link"], value=[], interactive=False,
                              label="Participant links (the code is their only key)",
@@ -144,7 +148,7 @@ def build_tab(ctx: TabContext) -> None:
 
         def on_create(
             set_id: int | None, d: str, n: float, k: float, s: float, rate: float, gold_text: str,
-            factor: str, ref: str, low: str, request: gr.Request,
+            factor: str, ref: str, low: str, extras: list[str], request: gr.Request,
         ) -> list[Any]:  # fmt: skip
             try:
                 if set_id is None:
@@ -154,7 +158,7 @@ def build_tab(ctx: TabContext) -> None:
                     int(set_id), d, int(n or 0), per_participant=int(k or 0) or None,
                     seed=int(s or 0), attention_rate=float(rate or 0), gold=numbers,
                     compare=factor.strip() or None, reference=ref.strip() or None,
-                    anchor=low.strip() or None,
+                    anchor=low.strip() or None, ask=extras or [],
                 )  # fmt: skip
             except USER_ERRORS as exc:
                 return [problem(exc), gr.skip(), gr.skip()]
@@ -165,7 +169,19 @@ def build_tab(ctx: TabContext) -> None:
 
         create.click(
             on_create,
-            [chosen_set, design, people, per, seed, attention, gold, compare, reference, anchor],
+            [
+                chosen_set,
+                design,
+                people,
+                per,
+                seed,
+                attention,
+                gold,
+                compare,
+                reference,
+                anchor,
+                ask,
+            ],
             [status, table, chosen],
         )
 

@@ -116,6 +116,58 @@ def parse_answer(design: str, raw: object, count: int | None = None) -> object:
     return " ".join(str(raw).split())
 
 
+ASK: dict[str, dict[str, str]] = {
+    "emotion-id": {
+        "intensity": "How intense was the emotion? (1 very weak - 5 very strong)",
+        "confidence": "How sure are you of your answer? (1 guessing - 5 certain)",
+    },
+    "mos": {
+        "strength": "How strongly did it express its emotion? (1 not at all - 5 very strongly)"
+    },
+}
+"""Optional 1-5 ratings a design may ask beside its answer (emotion-strength MOS for ACR)."""
+
+
+def check_ask(design: str, ask: Sequence[str]) -> list[str]:
+    """The extra ratings a study asks for, checked against what its design offers."""
+    offered = ASK.get(check_design(design), {})
+    wanted = list(dict.fromkeys(a.strip() for a in ask if a.strip()))
+    unknown = [a for a in wanted if a not in offered]
+    if unknown:
+        valid = ", ".join(offered) or "none"
+        raise PipelineError(
+            f"The {design} design cannot also ask {', '.join(unknown)} (it offers: {valid})."
+        )
+    return wanted
+
+
+def parse_response(
+    design: str, raw: object, count: int | None = None, ask: Sequence[str] = ()
+) -> object:
+    """An answer, or with extra ratings ``{"answer": …, "<rating>": 1-5, …}``."""
+    if not ask:
+        return parse_answer(design, raw, count)
+    if not isinstance(raw, Mapping) or "answer" not in raw:
+        raise PipelineError(f"Give the answer and rate {', '.join(ask)} (1 to 5).")
+    out: dict[str, object] = {"answer": parse_answer(design, raw["answer"], count)}
+    for key in ask:
+        try:
+            value = int(str(raw.get(key, "")).strip())
+        except ValueError:
+            value = 0
+        if not 1 <= value <= 5:
+            raise PipelineError(f"Rate {key} from 1 to 5.")
+        out[key] = value
+    return out
+
+
+def main_answer(response: object) -> object:
+    """The design's own answer of a response that may carry extra ratings."""
+    if isinstance(response, dict) and "answer" in response:
+        return response["answer"]
+    return response
+
+
 ATTENTION: dict[str, tuple[str, object]] = {
     "emotion-id": ("Attention check: whatever you hear, please answer “other”.", "other"),
     "mos": ("Attention check: whatever you hear, please answer “1 Bad”.", 1.0),
@@ -151,6 +203,7 @@ def with_attention_checks(
 def passed_check(design: str, expected: object, answer: object) -> bool:
     """Whether a quality-control answer is right: an attention check's the one it asked for; a
     gold item's its known answer (for a transcription: at most 25 % word errors)."""
+    answer = main_answer(answer)
     if isinstance(expected, dict) and "gold" in expected:
         if design == "transcribe":
             return wer(str(expected["gold"]), str(answer)) <= GOLD_MAX_WER

@@ -43,6 +43,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     create.add_argument("--anchor", default=None, metavar="VALUE",
                         help="mushra: the low-anchor condition")  # fmt: skip
+    create.add_argument(
+        "--ask", default="", metavar="R,R",
+        help="extra 1-5 ratings per trial: emotion-id intensity,confidence; mos strength",
+    )  # fmt: skip
     create.add_argument("--json", action="store_true")
     imp = ssub.add_parser(
         "import", parents=[common], help="answers from participant,item,response CSV"
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
             args.stimuli, args.design, args.participants,
             per_participant=args.per_participant, seed=args.seed, name=args.name,
             attention_rate=args.attention_rate, gold=_numbers(args.gold), compare=args.compare,
-            reference=args.reference, anchor=args.anchor,
+            reference=args.reference, anchor=args.anchor, ask=args.ask.split(","),
         )  # fmt: skip
         base = f"http://{_host(services.settings.host)}:{services.settings.port}"
         data = {

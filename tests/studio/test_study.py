@@ -350,3 +350,32 @@ def test_cli_comparison_study_links_and_pair_import(tmp_path: Path) -> None:
     assert "Saved 4 answer(s)" in cli(data, "study", "import", study, str(answers)).stdout
     report = json.loads(cli(data, "study", "report", study, "--json").stdout)
     assert report["conditions"]["rp vs us"]["mean"] == pytest.approx((3 + 1 + 1 + 3) / 4)
+
+
+def test_extra_ratings_intensity_and_confidence(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Services.open(Settings(data_dir=data)) as services:
+        set_id = _set(services, [{"emotion": e} for e in EMOS])
+        studies = Studies(services)
+        with pytest.raises(PipelineError, match="cannot also ask strength"):
+            studies.create(set_id, "emotion-id", 1, ask=["strength"])
+        study = studies.create(set_id, "emotion-id", 2, seed=1, ask=["intensity", "confidence"])
+        with pytest.raises(PipelineError, match="Rate confidence from 1 to 5"):
+            design.parse_response("emotion-id", {"answer": "sad", "intensity": 3}, 1,
+                                  ["intensity", "confidence"])  # fmt: skip
+        for n, code in enumerate(study.participant_codes):
+            for row in services.store.study_rows(study.id, code):
+                answer = design.parse_response(
+                    "emotion-id", {"answer": row.factors["emotion"], "intensity": 2 + n,
+                                   "confidence": "5"}, 1, ["intensity", "confidence"],
+                )  # fmt: skip
+                services.store.answer_trial(row.trial_id, answer)
+        report = studies.report(study.id)
+        assert report["accuracy"] == 1.0
+        assert report["ratings"]["intensity"]["all"]["mean"] == 2.5
+        sad = report["ratings"]["confidence"]["emotion=sad"]
+        assert (sad["mean"], sad["n"], sad["ci95"]) == (5.0, 2, [5.0, 5.0])
+        studies.export_zip(study.id, tmp_path / "s.zip")
+        again = studies.create(set_id, "emotion-id", 0, ask=["intensity", "confidence"])
+        assert studies.import_zip(again.id, tmp_path / "s.zip") == 8
+        assert studies.report(again.id)["ratings"] == report["ratings"]

@@ -61,6 +61,7 @@ def test_participants_answer_blind_and_nothing_is_lost(tmp_path: Path) -> None:
         va = studies.create(made.id, "va", 1, per_participant=1, seed=1)
         ab = studies.create(made.id, "ab", 1, per_participant=1, seed=1)  # compares emotions
         mushra = studies.create(made.id, "mushra", 1, seed=1, reference="neutral")
+        strength = studies.create(made.id, "mos", 1, per_participant=1, ask=["strength"])
     # the same items, in orders of their own (codes are random: 4 all alike has p ≈ 7e-5)
     assert len({tuple(sorted(o)) for o in orders}) == 1 and len(set(orders)) > 1
     first, second = study.participant_codes[:2]
@@ -103,7 +104,7 @@ def test_participants_answer_blind_and_nothing_is_lost(tmp_path: Path) -> None:
             page.reload()
             expect(progress).to_have_text("Trial 3 of 4", timeout=30_000)  # resumes
             page.screenshot(path=str(tmp_path / "participant.png"))
-            _other_designs(page, base, tmp_path, va, ab, mushra)
+            _other_designs(page, base, tmp_path, va, ab, mushra, strength)
             browser.close()
         counted = 2 - sum(p < 2 for p in golds[first])  # a gold answer is a check, not a figure
         assert _answered(data, study.id) == counted  # the report sees them at once
@@ -142,8 +143,11 @@ def _play_all(page: Any) -> None:
     page.locator("#player audio").evaluate_all("all => all.forEach(a => a.play())")
 
 
-def _other_designs(page: Any, base: str, shots: Path, va: Any, ab: Any, mushra: Any) -> None:
-    """The valence-arousal pad, the A/B comparison and a MUSHRA page, answered in the browser."""
+def _other_designs(
+    page: Any, base: str, shots: Path, va: Any, ab: Any, mushra: Any, strength: Any
+) -> None:
+    """The valence-arousal pad, the A/B comparison, a MUSHRA page and a MOS page that also asks
+    for the emotion's strength, answered in the browser."""
     from playwright.sync_api import expect
 
     progress = page.locator("#progress")
@@ -184,7 +188,21 @@ def _other_designs(page: Any, base: str, shots: Path, va: Any, ab: Any, mushra: 
     nxt.click()
     expect(progress).to_have_text("All 1 done — thank you!", timeout=30_000)
 
+    page.goto(f"{base}/study/{strength.participant_codes[0]}")
+    expect(progress).to_have_text("Trial 1 of 1", timeout=30_000)
+    _play_all(page)
+    nxt = page.get_by_role("button", name="Next")
+    expect(nxt).to_be_enabled(timeout=30_000)
+    page.get_by_role("button", name="4 Good").click()
+    nxt.click()  # the strength is not rated yet: nothing is sent
+    expect(page.locator("#msg")).to_have_text("Choose an answer and rate every question.")
+    page.locator("input[name=strength][value='5']").check()
+    page.screenshot(path=str(shots / "participant_mos_strength.png"))
+    nxt.click()
+    expect(progress).to_have_text("All 1 done — thank you!", timeout=30_000)
+
     with Services.open(Settings(data_dir=Path(shots / "data"))) as services:
+        (s_row,) = services.store.study_rows(strength.id)
         (v_row,) = services.store.study_rows(va.id)
         (ab_row,) = services.store.study_rows(ab.id)
         (m_row,) = services.store.study_rows(mushra.id)
@@ -192,6 +210,7 @@ def _other_designs(page: Any, base: str, shots: Path, va: Any, ab: Any, mushra: 
     assert v == pytest.approx(0.6, abs=0.05) and a == pytest.approx(0.6, abs=0.05)
     assert ab_row.response == 2.0 and ab_row.shown and len(ab_row.shown) == 2
     assert m_row.response == [10.0, 20.0, 30.0, 40.0] and m_row.played_ms > 0
+    assert s_row.response == {"answer": 4.0, "strength": 5}
 
 
 def _server_pid(data: Path) -> int:
