@@ -126,7 +126,8 @@ def build_tab(ctx: TabContext) -> None:
             refresh = gr.Button("Report", elem_id="study-report")
         summary = gr.Markdown(elem_id="study-summary")
         with gr.Row():
-            gallery = gr.Gallery(label="Plots", columns=2, height=360, elem_id="study-plots")
+            gallery = gr.Gallery(label="Plots", columns=2, height=460, object_fit="contain",
+                                 elem_id="study-plots")  # fmt: skip
             progress = gr.Dataframe(headers=["participant", "answered", "trials", "excluded"],
                                     value=[], interactive=False, label="Progress")  # fmt: skip
         full = gr.JSON(label="Report")
