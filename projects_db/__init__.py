@@ -11,6 +11,7 @@ Stores requests as plain JSON; imports nothing from ``studio``, ``pipelines`` or
 from projects_db.artifacts import ArtifactStore
 from projects_db.errors import NotFound, ProjectNameError, ProjectNotEmpty, StoreError
 from projects_db.info import GENERATION_STATUSES, AssetInfo, GenerationInfo, ProjectInfo
+from projects_db.library import GenerationFilter, NewGeneration, Page
 from projects_db.names import normalise_project_name
 from projects_db.runners import INTERRUPTED_MESSAGE
 from projects_db.store import Store
@@ -20,8 +21,11 @@ __all__ = [
     "INTERRUPTED_MESSAGE",
     "ArtifactStore",
     "AssetInfo",
+    "GenerationFilter",
     "GenerationInfo",
+    "NewGeneration",
     "NotFound",
+    "Page",
     "ProjectInfo",
     "ProjectNameError",
     "ProjectNotEmpty",

@@ -16,6 +16,7 @@ from projects_db.assets import AssetRefsMixin
 from projects_db.errors import NotFound, StoreError
 from projects_db.info import ACTIVE_STATUSES, FINISHED_STATUSES, GENERATION_STATUSES, GenerationInfo
 from projects_db.models import Generation, Project, dump_json, utcnow
+from projects_db.search import search_text
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -114,6 +115,7 @@ class GenerationsMixin(AssetRefsMixin):
             metadata_json="{}",
             parent_id=parent_id,
             runner_id=self.runner_id,
+            search_text=search_text(request),
         )
         gone = NotFound(f"Project {project_id} does not exist (it may have been deleted)")
         try:

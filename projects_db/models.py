@@ -104,6 +104,13 @@ class Generation(Base):
         Index("ix_generations_status", "status"),
         Index("ix_generations_task", "task"),
         Index("ix_generations_emotion", "emotion"),
+        # the Library's pages: newest first within a project, alone or with one filter
+        Index("ix_generations_project_page", "project_id", "created_at", "id"),
+        Index("ix_generations_project_task", "project_id", "task", "created_at", "id"),
+        Index("ix_generations_project_emotion", "project_id", "emotion", "created_at", "id"),
+        Index("ix_generations_project_status", "project_id", "status", "created_at", "id"),
+        Index("ix_generations_project_backend", "project_id", "backend", "created_at", "id"),
+        Index("ix_generations_parent_id", "parent_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -130,6 +137,8 @@ class Generation(Base):
         ForeignKey("generations.id", ondelete="SET NULL"), nullable=True
     )
     runner_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    search_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The request's words (text, prompts, file names), lower case, for the Library's search."""
 
 
 class GenerationAsset(Base):

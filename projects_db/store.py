@@ -22,6 +22,7 @@ from projects_db.engine import (
 from projects_db.errors import StoreError
 from projects_db.generations import GenerationsMixin
 from projects_db.info import ACTIVE_STATUSES
+from projects_db.library import LibraryMixin
 from projects_db.maintenance import MaintenanceMixin
 from projects_db.models import Generation, utcnow
 from projects_db.projects import ProjectsMixin
@@ -41,6 +42,7 @@ _OPEN_LOCK = ".studio-open.lock"
 class Store(
     ProjectsMixin,
     GenerationsMixin,
+    LibraryMixin,
     ConversationsMixin,
     StimuliMixin,
     StudiesMixin,
