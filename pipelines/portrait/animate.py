@@ -109,6 +109,8 @@ def make_plan(
 ) -> Plan:
     offsets, jaw_rest = ex.emotion_offsets(spec)
     comp, comp_jaw = ex.compensation(prep.face, prep.source)
+    calm = sum(w for label, w in spec.label_weights() if label == "neutral")
+    comp = comp + ex.smile_residue(prep.source) * calm
     texture = shade(prep.roi_src, prep.mesh.src[:68], prep.rot, prep.iod, ex.au_weights(spec))
     return Plan(
         offsets + comp, jaw_rest + comp_jaw, mouth, blink, head, texture, ex.talk_gain(spec)

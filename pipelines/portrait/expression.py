@@ -44,8 +44,8 @@ AU: Mapping[str, np.ndarray] = MappingProxyType({
     "lip_corner_pull": _au({(48, 54, 60, 64): (0.08, -0.10), (49, 53, 59, 55): (0.035, -0.045),
                             (61, 63, 65, 67): (0.02, -0.03), (50, 52): (0.01, -0.015),
                             (4, 12): (0.01, -0.02)}),
-    "lip_corner_depress": _au({(48, 54, 60, 64): (0.01, 0.10), (59, 55, 67, 65): (0, 0.045),
-                               (49, 53, 61, 63): (0, 0.035), (58, 56): (0, 0.015)}),
+    "lip_corner_depress": _au({(48, 54, 60, 64): (0.01, 0.10), (59, 55): (0, 0.06),
+                               (49, 53, 61, 63, 67, 65): (0, 0.04), (58, 56): (0, 0.02)}),
     "lip_stretch": _au({(48, 54, 60, 64): (0.07, 0.05), (49, 53, 59, 55): (0.035, 0.02),
                         (61, 63, 65, 67): (0.02, 0.01)}),
     "upper_lip_raise": _au({(50, 51, 52): (0, -0.055), (49, 53): (0, -0.035),
@@ -76,13 +76,13 @@ EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
                 "upper_lid_raise": 1.3, "lip_stretch": 1.8},
     "surprised": {"inner_brow_raise": 0.9, "outer_brow_raise": 1.0, "upper_lid_raise": 0.8,
                   "lips_part_round": 1.0},
-    "disgusted": {"nose_wrinkle": 1.5, "upper_lip_raise": 1.6, "brow_lower": 0.6,
-                  "lid_tighten": 0.5, "lip_corner_depress": 0.6, "chin_raise": 0.6},
+    "disgusted": {"nose_wrinkle": 1.2, "upper_lip_raise": 1.6, "brow_lower": 0.3,
+                  "cheek_raise": 2.0, "lid_tighten": 1.5, "chin_raise": 0.6},
     "contemptuous": {"dimple_right": 1.0, "lid_tighten": 0.2, "upper_lid_raise": -0.2},
 })  # fmt: skip
 """Each emotion as AU weights (after EMFACS prototypes)."""
 
-EMOTION_JAW: Mapping[str, float] = MappingProxyType({"surprised": 0.12, "happy": 0.02})
+EMOTION_JAW: Mapping[str, float] = MappingProxyType({"surprised": 0.16, "happy": 0.02})
 """A resting jaw drop (face units) some emotions carry even when silent."""
 
 EMOTION_TALK: Mapping[str, float] = MappingProxyType(
@@ -219,6 +219,14 @@ def compensation(
     if excess > 0:  # a smile also lifts the cheeks and the lower lids (AU6): let them down
         d -= AU["cheek_raise"] * float(min(excess / 0.1, 1.2))
     return d * strength, closing
+
+
+def smile_residue(src: SourceExpression) -> np.ndarray:
+    """For a smiling photo's neutral: the smile's cheeks and folds stay in the texture and keep
+    reading as a smile, so the brows settle and the lower lip firms a little (AU4 at 0.15, AU17
+    at 0.5) — nothing for a photo that does not smile."""
+    share = float(np.clip((src.smile - NEUTRAL_SMILE) / 0.15, 0.0, 1.0))
+    return (0.15 * AU["brow_lower"] + 0.5 * AU["chin_raise"]) * share
 
 
 def blink(points_face: np.ndarray, closed: float) -> np.ndarray:

@@ -80,6 +80,17 @@ class FaceModels:
         shape = self.predictor(np.ascontiguousarray(rgb), dlib.rectangle(x0, y0, x1, y1))
         return np.array([(p.x, p.y) for p in shape.parts()], np.float32)
 
+    def landmarks_symmetric(self, rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """``landmarks`` averaged with those found on the mirrored photo (mapped back): dlib's
+        predictor is not mirror-symmetric (a few pixels apart on a flipped photo), so a photo and
+        its mirror image would otherwise be animated from different shapes."""
+        w = rgb.shape[1]
+        plain = self.landmarks(rgb, box)
+        flipped = np.array([w - 1 - box[2], box[1], w - 1 - box[0], box[3]], float)
+        back = self.landmarks(np.ascontiguousarray(rgb[:, ::-1]), flipped)[MIRROR]
+        back[:, 0] = w - 1 - back[:, 0]
+        return ((plain + back) / 2).astype(np.float32)
+
     def descriptor(self, rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
         """dlib's 128-d identity descriptor (same person: distance < 0.6)."""
         import dlib
@@ -87,6 +98,14 @@ class FaceModels:
         x0, y0, x1, y1 = (round(v) for v in box)
         shape = self.predictor(np.ascontiguousarray(rgb), dlib.rectangle(x0, y0, x1, y1))
         return np.array(self.describer.compute_face_descriptor(np.ascontiguousarray(rgb), shape))
+
+
+MIRROR = np.array(
+    [*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
+     45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40, *range(54, 47, -1), *range(59, 54, -1),
+     64, 63, 62, 61, 60, 67, 66, 65]
+)  # fmt: skip
+"""The 68-point index each point becomes in the mirror image (left eye ↔ right eye, …)."""
 
 
 def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
@@ -143,7 +162,8 @@ def load_image(path: Path, notes: list[str]) -> np.ndarray:
 
 
 def find_face(models: FaceModels, rgb: np.ndarray, name: str, notes: list[str]) -> np.ndarray:
-    """The 68 landmarks of the largest confident face in ``rgb``; clear errors otherwise."""
+    """The 68 landmarks of the largest confident face in ``rgb`` (mirror-averaged); clear errors
+    otherwise."""
     faces = models.detect(rgb)
     if not faces:
         raise PipelineError(f"No face found in {name}. {FRONTAL_HINT}")
@@ -159,4 +179,25 @@ def find_face(models: FaceModels, rgb: np.ndarray, name: str, notes: list[str]) 
             f"Use a photo where the face is at least {MIN_FACE_PX} px wide (crop closer or use a "
             "larger original)."
         )
-    return models.landmarks(rgb, box)
+    return models.landmarks_symmetric(rgb, _mirror_averaged_box(models, rgb, box))
+
+
+def _mirror_averaged_box(models: FaceModels, rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """``box`` averaged with the detector's box for the same face on the mirrored photo (the HOG
+    detector is not mirror-symmetric either); ``box`` itself if the mirror finds no such face."""
+    w = rgb.shape[1]
+    mirrored = [f[0] for f in models.detect(np.ascontiguousarray(rgb[:, ::-1]))]
+    flipped = [np.array([w - 1 - b[2], b[1], w - 1 - b[0], b[3]]) for b in mirrored]
+    if not flipped:
+        return box
+    best = max(flipped, key=lambda b: _overlap(b, box))
+    return (box + best) / 2 if _overlap(best, box) > 0.5 else box
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0

@@ -57,8 +57,11 @@ def neutral_base(
     mask = mouth_opening_mask(frame, points)
     painted = bool(mask.any())
     if painted:
-        grow = max(1, round(0.012 * iod))
+        grow = max(1, round(0.025 * iod))
         mask = cv2.dilate(mask, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+        lips = np.zeros_like(mask)  # grown over the teeth's edges, never past the lips
+        cv2.fillPoly(lips, [np.round(points[48:60]).astype(np.int32)], 255)
+        mask = cv2.bitwise_and(mask, cv2.dilate(lips, np.ones((3, 3), np.uint8)))
         filled = cv2.inpaint(out, mask, max(2.0, 0.03 * iod), cv2.INPAINT_TELEA)
         lip = np.array(lip_colour(frame, points, mask), np.float32)
         soft = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32)[..., None] / 255.0

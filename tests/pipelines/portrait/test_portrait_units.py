@@ -144,3 +144,18 @@ def test_a_turn_moves_the_nose_more_than_the_jaw_and_folds_nothing(astronaut) ->
             assert warp.folded(prep.mesh, raw) == 0, (emotion, i)
             moved = np.linalg.norm(raw - base, axis=1)
             assert moved[30] > 2 * max(moved[0], moved[16]) and moved[30] > 1.0
+
+
+def test_a_mirrored_photo_gets_the_mirrored_landmarks(astronaut) -> None:
+    """dlib's detector and predictor are not mirror-symmetric on their own (a few pixels apart on
+    a flipped photo); the mirror-averaged landmarks are, so a mirrored photo is animated alike."""
+    from pipelines.portrait.face import MIRROR, FaceModels, find_face
+
+    models = FaceModels.load()
+    pts = find_face(models, astronaut, "astronaut", [])
+    flipped = find_face(models, np.ascontiguousarray(astronaut[:, ::-1]), "mirrored", [])
+    back = flipped[MIRROR]
+    back[:, 0] = astronaut.shape[1] - 1 - back[:, 0]
+    assert np.abs(back - pts).max() < 1.5
+    plain = models.landmarks(astronaut, models.detect(astronaut)[0][0])
+    assert np.abs(plain - pts).mean() < 3.0  # still the same face's points
