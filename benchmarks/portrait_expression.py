@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/portrait_expression.py             # silent stills, 512 px
     .venv/bin/python benchmarks/portrait_expression.py --talking 0.18 --grid out/grids
 
-For each photo (tuning set: bundled, mirrored; held out: zoomed, tilted, reframed — see
+For each photo (tuning set: bundled, mirrored; held out: zoomed, tilted, reframed, shifted — see
 ``tests/pipelines/portrait/fer_judge.py``) and each of the 7 FER2013 emotions it prints the judge's
 top-1 class and the probability of the requested class, then top-1 correct per photo. Contempt has
 no FER2013 class and is shown in the grids only. ``--grid DIR`` saves one stills grid (all 8

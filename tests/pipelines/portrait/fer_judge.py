@@ -210,7 +210,9 @@ def photo_set() -> dict[str, np.ndarray]:
     ``zoomed`` (a tighter, off-centre crop upscaled 1.6×) and ``tilted`` (rotated 6°, darker,
     warmer) are made here and were held out, then looked at; ``reframed`` (an off-centre crop
     downscaled to 0.8×, rotated 4° the other way, brighter, cooler, JPEG-compressed) was
-    made before the last round of tuning and never tuned on."""
+    made before the last round of tuning and never tuned on, but seen before a further round;
+    ``shifted`` (a crop around the head rotated 3°, upscaled 1.25×, flatter contrast, seeded
+    noise) was made after that and never tuned on."""
     import cv2
     from PIL import Image
 
@@ -230,17 +232,24 @@ def photo_set() -> dict[str, np.ndarray]:
     wide = np.clip(255 * (wide / 255.0) ** 0.85 * np.array([0.95, 1.0, 1.06]), 0, 255)
     _, jpeg = cv2.imencode(".jpg", wide.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])
     reframed = cv2.imdecode(jpeg, cv2.IMREAD_UNCHANGED)
+    m3 = cv2.getRotationMatrix2D((0.55 * w, 0.35 * h), 3.0, 1.0)
+    turned = cv2.warpAffine(rgb, m3, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    part = turned[int(0.0 * h) : int(0.62 * h), int(0.3 * w) : int(0.9 * w)].astype(np.float32)
+    part = part.mean() + 0.85 * (part - part.mean())  # flatter contrast, a little noise
+    part += np.random.default_rng(7).normal(0.0, 4.0, part.shape)
+    shifted = cv2.resize(np.clip(part, 0, 255).astype(np.uint8), None, fx=1.25, fy=1.25)
     return {
         "bundled": rgb,
         "mirrored": np.ascontiguousarray(rgb[:, ::-1]),
         "zoomed": zoomed,
         "tilted": tilted.astype(np.uint8),
         "reframed": reframed,
+        "shifted": shifted,
     }
 
 
 TUNED = ("bundled", "mirrored")
-HELD_OUT = ("zoomed", "tilted", "reframed")
+HELD_OUT = ("zoomed", "tilted", "reframed", "shifted")
 
 
 def render_still(
