@@ -13,6 +13,7 @@ from typing import Protocol
 
 from pipelines.base import CancelToken, ProgressFn, check
 from pipelines.dialogue import rubric
+from pipelines.dialogue.commit import EarlyChoice
 from pipelines.dialogue.fallback import grounded_fallback
 from pipelines.dialogue.judge import Verdict, judge
 from pipelines.dialogue.measure import measure_reply, speaking_seconds
@@ -59,10 +60,17 @@ class Generate(Protocol):
 
 
 class GenerateMany(Protocol):
-    """``n`` candidate replies to the same prompt (candidate i seeded from the request's)."""
+    """``n`` candidate replies to the same prompt (candidate i seeded from the request's). A
+    generator that decodes them together may feed ``early`` after every step (see
+    :mod:`pipelines.dialogue.commit`); others ignore it."""
 
     def __call__(
-        self, prompt: Prompt, req: DialogueRequest, n: int, report: ReportFn
+        self,
+        prompt: Prompt,
+        req: DialogueRequest,
+        n: int,
+        report: ReportFn,
+        early: EarlyChoice | None = None,
     ) -> list[GenOutput]: ...
 
 
@@ -70,7 +78,13 @@ def one_by_one(generate: Generate) -> GenerateMany:
     """Candidates from a one-reply generator, in turn: seeds seed, seed+1, …; a single one is
     streamed as it is written, several are reported as "thinking"."""
 
-    def many(prompt: Prompt, req: DialogueRequest, n: int, report: ReportFn) -> list[GenOutput]:
+    def many(
+        prompt: Prompt,
+        req: DialogueRequest,
+        n: int,
+        report: ReportFn,
+        early: EarlyChoice | None = None,
+    ) -> list[GenOutput]:
         outs = []
         budget = 4 * req.max_new_tokens
         for i in range(n):
@@ -129,22 +143,42 @@ def run_turn(
     t1 = time.perf_counter()
     check(cancel, progress, 0.1, "generating the reply" if n == 1 else THINKING_STAGE + "writing")
 
+    fraction = [0.1]
+
     def report(done: float, stage: str) -> None:
-        check(cancel, progress, 0.1 + 0.75 * min(1.0, done), stage)
+        fraction[0] = 0.1 + 0.75 * min(1.0, done)
+        check(cancel, progress, fraction[0], stage)
+
+    def show(text: str) -> None:
+        check(cancel, progress, fraction[0], STREAM_STAGE + text)
 
     # A crisis message always gets the safety layer's reply: no model text is written for it.
-    crisis = detect(req.message)[0]
-    outs = [] if crisis else generate(prompt, req, n, report)
+    crisis, attachment, injection = detect(req.message)
+    # Several candidates of a reply-only model: judged while written, the first passing one
+    # shown early (boundary messages keep whole-reply judging: safety may rewrite them).
+    early = (
+        EarlyChoice(req.message, u, plan, reader, show)
+        if n > 1 and not model_writes_structure and not (crisis or attachment or injection)
+        else None
+    )
+    outs = [] if crisis else generate(prompt, req, n, report, early)
     t2 = time.perf_counter()
-    check(cancel, progress, 0.86, f"{THINKING_STAGE}scoring {n} replies" if n > 1 else "checking")
+    committed = early.chosen if early is not None else None
+    if committed is None:
+        stage = f"{THINKING_STAGE}scoring {n} replies" if n > 1 else "checking"
+        check(cancel, progress, 0.86, stage)
     structures, verdicts = [], []
-    for out in outs:
+    for i, out in enumerate(outs):
         if not model_writes_structure:
             structure = _our_structure(u, plan, clean(out.text))
         elif req.structured:
             structure = parse_structure(out.text, plan.ed_label)
         else:
             structure = _unstructured(out.text, plan.ed_label)
+        if early is not None and early.verdict is not None and i == committed:
+            structures.append(_our_structure(u, plan, early.shown))
+            verdicts.append(early.verdict)
+            continue
         structures.append(structure)
         verdicts.append(
             judge(
@@ -155,8 +189,11 @@ def run_turn(
                 reader=reader,
             )
         )
-    passing = [i for i, v in enumerate(verdicts) if v.passed]
-    chosen = max(passing, key=lambda i: (verdicts[i].score, -i)) if passing else None
+    if committed is not None:
+        chosen: int | None = committed
+    else:
+        passing = [i for i, v in enumerate(verdicts) if v.passed]
+        chosen = max(passing, key=lambda i: (verdicts[i].score, -i)) if passing else None
     t3 = time.perf_counter()
     verdict: Verdict | None = None
     if chosen is not None:
@@ -189,6 +226,7 @@ def run_turn(
         "n": n,
         "chosen": chosen,
         "fallback": chosen is None and not crisis,
+        "early": early.to_dict() if early is not None else None,
         "candidates": [
             {
                 "reply": s.response,
@@ -201,7 +239,12 @@ def run_turn(
             for o, s, v in zip(outs, structures, verdicts, strict=True)
         ],
     }
-    first_visible = (t1 - t0 + out.first_token_s) if n == 1 else (t3 - t0)
+    if early is not None and early.shown_at:
+        first_visible = early.shown_at - t0
+    elif n == 1:
+        first_visible = t1 - t0 + out.first_token_s
+    else:
+        first_visible = t3 - t0
     check(cancel, progress, 0.92, "checking the reply")
     response = structure.response or FALLBACK_REPLY
     safety = enforce(req.message, response, persona=req.persona_name, seed=req.seed)

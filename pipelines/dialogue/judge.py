@@ -124,7 +124,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 CONCEPTS: tuple[frozenset[str], ...] = tuple(
     frozenset(group.split())
     for group in (
-        "died dead death passed loss lost gone grief grieving funeral mourn miss",
+        "died dead death passed passing loss lost gone grief grieving funeral mourn miss",
         "dog puppy pup pet cat kitten animal",
         "grandmother grandma granny nan grandfather grandpa family",
         "mother mum mom father dad parent parents",
@@ -230,9 +230,14 @@ def _stems(words: list[str]) -> set[str]:
     return {w[:5] for w in words if w not in STOPWORDS and len(w) > 2}
 
 
+def _bare(words: list[str]) -> list[str]:
+    """Words without a possessive 's ("dog's" → "dog")."""
+    return [w.removesuffix("'s").removesuffix("’s") for w in words]
+
+
 def grounded(message: str, reply: str, cause_words: tuple[tuple[str, float], ...]) -> bool:
-    said = words_of(message) + [w for w, _ in cause_words]
-    replied = words_of(reply)
+    said = _bare(words_of(message) + [w for w, _ in cause_words])
+    replied = _bare(words_of(reply))
     if _stems(said) & _stems(replied):
         return True
     said_set, replied_set = set(said), set(replied)

@@ -55,7 +55,8 @@ class Candidate:
     tokens: int
     stopped: str
     """"sentence" (a complete last sentence), "eos", "stop" (a stop string), "cut" (the budget
-    ran out with no sentence end) or "length" (budget spent, cut back to a sentence end)."""
+    ran out with no sentence end), "length" (budget spent, cut back to a sentence end) or
+    "dropped" (the caller stopped it: another candidate was chosen, or it already failed)."""
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,19 @@ class Sampled:
     steps: int
 
 
-StepFn = Callable[[int, list[str]], bool]
-"""Called after each step with (step, the texts of the candidates still writing); True
-cancels."""
+@dataclass(frozen=True)
+class Progress:
+    """One candidate after a step: its text so far and, once it has stopped, why."""
+
+    index: int
+    text: str
+    stopped: str = ""
+
+
+StepFn = Callable[[int, list[Progress]], bool | frozenset[int]]
+"""Called after each step with (step, every candidate that wrote a token in it, stopped ones
+included). It returns False to go on, True to stop all, or the indices of the candidates
+that should go on writing (the others stop as "dropped")."""
 
 
 def _sentences(text: str) -> int:
@@ -163,8 +174,16 @@ def sample_candidates(
                 w.text = cut
             else:
                 keep.append(row)
-        if on_step is not None and on_step(steps, [writers[active[r]].text for r in keep]):
-            break
+        if on_step is not None:
+            views = [Progress(wi, writers[wi].text, writers[wi].stopped) for wi in active]
+            wanted = on_step(steps, views)
+            if wanted is True:
+                break
+            if isinstance(wanted, frozenset):
+                for r in keep:
+                    if active[r] not in wanted:
+                        writers[active[r]].stopped = "dropped"
+                keep = [r for r in keep if active[r] in wanted]
         if not keep:
             break
         if len(keep) < len(active):

@@ -22,11 +22,12 @@ from pipelines.base import (
     Request,
     expect_request,
 )
+from pipelines.dialogue.commit import EarlyChoice
 from pipelines.dialogue.core import THINKING_STAGE, GenOutput, ReportFn, run_turn
 from pipelines.dialogue.llama_numpy import LlamaModel
 from pipelines.dialogue.prompt import Prompt
 from pipelines.dialogue.request import STREAM_STAGE, DialogueRequest, DialogueResult
-from pipelines.dialogue.sampling import Hygiene, sample_candidates
+from pipelines.dialogue.sampling import Hygiene, Progress, sample_candidates
 from pipelines.dialogue.understand import EmotionReader
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -108,9 +109,16 @@ class SmolLMBackend:
         return Hygiene(max_tokens=most, soft_tokens=max(6, min(26, int(most * 0.6))))
 
     def generate(
-        self, prompt: Prompt, req: DialogueRequest, n: int, report: ReportFn
+        self,
+        prompt: Prompt,
+        req: DialogueRequest,
+        n: int,
+        report: ReportFn,
+        early: EarlyChoice | None = None,
     ) -> list[GenOutput]:
-        """``n`` candidates in one batch; a single one is streamed as it is written."""
+        """``n`` candidates in one batch; a single one is streamed as it is written. With
+        ``early``, each step's candidates are judged as they complete sentences: once one is
+        chosen, the others stop and it is shown as it passes (see :mod:`.commit`)."""
         ids = chatml_ids(self.model, prompt)
         head = len(chat_messages_ids(self.model, prompt.messages[: prompt.reuse_messages]))
         hygiene = self.hygiene(req)
@@ -119,13 +127,16 @@ class SmolLMBackend:
             keep = max(64, head)
             ids = ids[:keep] + ids[len(ids) - budget + keep :]
 
-        def on_step(step: int, texts: list[str]) -> bool:
+        def on_step(step: int, views: list[Progress]) -> bool | frozenset[int]:
             done = step / hygiene.max_tokens
-            if n == 1 and texts:
-                report(done, STREAM_STAGE + prompt.prefill + texts[0])
-            else:
+            writing = [v for v in views if not v.stopped]
+            if n == 1:
+                if writing:
+                    report(done, STREAM_STAGE + prompt.prefill + writing[0].text)
+                return False
+            if early is None or early.chosen is None:
                 report(done, f"{THINKING_STAGE}writing {n} replies ({step} tokens each)")
-            return False
+            return early.step(step, views) if early is not None else False
 
         enc = self.model.tokenizer.encode
         openers = [[], *(enc(o) for o in prompt.openers)] if n > 1 and prompt.openers else None

@@ -69,6 +69,18 @@ def test_real_generation_best_of_n_is_judged_and_analysed(smollm: SmolLMBackend)
     assert result.reply.strip()
     assert any(s.startswith(THINKING_STAGE) for s in stages)  # "thinking" while 4 are written
     turn = result.turn
+    # Early commit: the first candidate whose first sentence passed is shown at once (after
+    # "thinking"), the others stop there, and every text shown is the start of the reply.
+    early = turn["best_of"]["early"]
+    assert early["chosen"] is not None and early["committed_on"] == "first sentence"
+    streamed = [s[len(STREAM_STAGE) :] for s in stages if s.startswith(STREAM_STAGE)]
+    first = next(i for i, s in enumerate(stages) if s.startswith(STREAM_STAGE))
+    assert streamed and all(result.reply.startswith(s) for s in streamed)
+    assert stages[first - 1].startswith(THINKING_STAGE)
+    assert not any(s.startswith(THINKING_STAGE) for s in stages[first:])
+    others = [c for i, c in enumerate(turn["best_of"]["candidates"]) if i != early["chosen"]]
+    assert all(c["tokens"] <= early["committed_at_token"] for c in others)
+    assert 0 < result.metadata["first_visible_s"] < result.timings["generation"]
     assert turn["understanding"]["label"] == "sad"
     best = turn["best_of"]
     assert best["n"] == 4 and len(best["candidates"]) == 4

@@ -29,6 +29,8 @@ JOB = "I got promoted to team lead today!"
 def test_a_good_reply_passes(reader: EmotionReader) -> None:
     v = verdict(reader, DOG, "I'm so sorry your dog died, losing him hurts. Was he with you long?")
     assert v.passed, v.notes
+    v = verdict(reader, DOG, "I'm so sorry to hear about your dog's passing.")  # possessive
+    assert v.passed, v.notes
     v = verdict(
         reader, JOB, "Congratulations on becoming team lead, you earned it! How will you mark it?"
     )

@@ -7,7 +7,7 @@ import numpy as np
 from pipelines.dialogue.judge import complete
 from pipelines.dialogue.prompt import build_reply_prompt
 from pipelines.dialogue.request import DialogueRequest
-from pipelines.dialogue.sampling import Hygiene, sample_candidates
+from pipelines.dialogue.sampling import Hygiene, Progress, sample_candidates
 from pipelines.dialogue.smollm import SmolLMBackend, chat_messages_ids, chatml_ids
 from pipelines.dialogue.transition import plan_reply
 
@@ -53,3 +53,19 @@ def test_hygiene_ends_on_sentences_and_bans_user(smollm: SmolLMBackend) -> None:
         assert "user" not in c.text.lower() and "<" not in c.text and "\n" not in c.text
         assert complete(c.text) or c.stopped == "cut", c
     assert out.steps <= hygiene.max_tokens
+
+    seen: list[list[Progress]] = []
+
+    def keep_first_after_three(step: int, views: list[Progress]) -> bool | frozenset[int]:
+        seen.append(views)
+        return frozenset({0}) if step == 3 else False
+
+    dropped = sample_candidates(
+        smollm.model, ids, n=3, reuse=head, hygiene=hygiene, temperature=1.2, top_p=1.0, seed=5,
+        on_step=keep_first_after_three,
+    )  # fmt: skip
+    assert [len(views) for views in seen[:3]] == [3, 3, 3]
+    assert all(len(views) == 1 and views[0].index == 0 for views in seen[3:])
+    assert dropped.candidates[0].text == out.candidates[0].text  # the kept one is unchanged
+    assert [c.stopped for c in dropped.candidates[1:]] == ["dropped", "dropped"]
+    assert all(c.tokens == 3 for c in dropped.candidates[1:])
