@@ -131,13 +131,15 @@ class LibraryMixin(StoreBase):
         )
 
     def page_generations(
-        self, f: GenerationFilter, *, limit: int = 50, cursor: str | None = None
+        self, f: GenerationFilter, *, limit: int = 50, cursor: str | None = None, offset: int = 0
     ) -> Page:
         """One page of matches, newest first, after ``cursor`` (a previous page's
-        ``next_cursor``; None for the first page)."""
+        ``next_cursor``; None for the first page), skipping ``offset`` more (the CLI's
+        ``--offset``; the cursor is what keeps deep pages fast)."""
         limit = max(1, min(int(limit), MAX_PAGE))
+        query = self._ordered(f, cursor).limit(limit + 1).offset(max(0, int(offset)))
         with self._reading() as session:
-            rows = list(session.scalars(self._ordered(f, cursor).limit(limit + 1)))
+            rows = list(session.scalars(query))
             items = [to_info(r) for r in rows[:limit]]
         more = len(rows) > limit
         last = items[-1] if items else None

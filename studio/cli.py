@@ -17,8 +17,8 @@ from typing import Any
 
 from pipelines import registry
 from pipelines.base import PipelineError
-from projects_db import StoreError
-from studio import commands
+from projects_db import GenerationFilter, StoreError
+from studio import commands, library_bulk
 from studio.settings import Services, Settings
 from studio.ui import existing_project
 
@@ -74,9 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     gsub = gens.add_subparsers(dest="action", metavar="ACTION", required=True)
     gl = gsub.add_parser("list", parents=[common], help="a project's generations, newest first")
     gl.add_argument("--project", required=True, help="project name")
-    gl.add_argument("--task", default=None)
-    gl.add_argument("--emotion", default=None)
+    _filter_args(gl)
+    gl.add_argument("--limit", type=int, default=50, help="page size (default 50)")
+    gl.add_argument("--offset", type=int, default=0, help="skip this many (next page: +limit)")
+    gl.add_argument("--all", action="store_true", help="every match, not one page")
     gl.add_argument("--json", action="store_true")
+    ge = gsub.add_parser(
+        "export", parents=[common], help="matching generations' files + manifest.csv as a ZIP"
+    )
+    ge.add_argument("--project", required=True, help="project name")
+    _filter_args(ge)
+    ge.add_argument("-o", "--output", type=Path, required=True)
     gs = gsub.add_parser("show", parents=[common], help="one generation in full")
     gs.add_argument("id", type=int)
     gr_ = gsub.add_parser("rerun", parents=[common], help="run a generation again (same seed)")
@@ -172,10 +180,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 print(f"Deleted project {args.name!r}.")
             return 0
-        if args.action == "list":
-            gens = store.list_generations(
-                _project_id(services, args.project), task=args.task, emotion=args.emotion
-            )
+        if args.action in ("list", "export"):
+            f = _filter(services, args)
+            if args.action == "export":
+                n = library_bulk.export_zip(services, f, args.output)
+                print(f"Exported {n} generation(s) to {args.output}.")
+                return 0
+            if args.all:
+                gens = list(store.iter_generations(f))
+            else:
+                gens = store.page_generations(f, limit=args.limit, offset=args.offset).items
             if args.json:
                 _print_json(gens)
             for g in gens if not args.json else []:
@@ -183,6 +197,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                     f"{g.id:>6}  {g.task:<9} {g.backend:<10} {g.emotion or '-':<13} "
                     f"{g.status:<9} {g.created_at:%Y-%m-%d %H:%M}"
                 )
+            if not args.all and len(gens) == max(1, args.limit):
+                total = store.count_generations(f)
+                note = (f"{args.offset + 1}-{args.offset + len(gens)} of {total}; next page: "
+                        f"--offset {args.offset + len(gens)}, everything: --all")  # fmt: skip
+                print(note, file=sys.stderr if args.json else sys.stdout)
         elif args.action == "show":
             _print_json(store.get_generation(args.id))
         elif args.action == "rerun":
@@ -249,3 +268,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, PipelineError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", default=None)
+    p.add_argument("--emotion", default=None)
+    p.add_argument("--status", default=None, help="queued, running, done, failed, cancelled")
+    p.add_argument("--backend", default=None)
+    p.add_argument("--text", default=None, help="words anywhere in the request")
+    p.add_argument("--since", default=None, metavar="DAY", help="created on or after (YYYY-MM-DD)")
+    p.add_argument("--until", default=None, metavar="DAY", help="created on or before this day")
+    p.add_argument("--set", type=int, default=None, metavar="ID", help="a stimulus set's")
+    p.add_argument("--ids", default=None, help="a selection, e.g. 12,15-20")
+
+
+def _filter(services: Services, args: argparse.Namespace) -> GenerationFilter:
+    return library_bulk.make_filter(
+        _project_id(services, args.project), task=args.task, emotion=args.emotion,
+        status=args.status, backend=args.backend, text=args.text, since=args.since,
+        until=args.until, stimulus_set=args.set, ids=args.ids,
+    )  # fmt: skip
