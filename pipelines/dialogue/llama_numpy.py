@@ -51,6 +51,32 @@ class Generated:
     """Tokens the model sampled (stop tokens included, injected ones not)."""
 
 
+@dataclass
+class BatchCache:
+    """Keys and values of B continuations of one prompt: the prompt's once, (layers, kv
+    heads, P, head dim), and each row's generated tokens, (layers, B, kv heads, room, head
+    dim), ``used`` positions filled."""
+
+    prompt_k: np.ndarray
+    prompt_v: np.ndarray
+    gen_k: np.ndarray
+    gen_v: np.ndarray
+    used: int = 0
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Only these rows go on."""
+        self.gen_k, self.gen_v = self.gen_k[:, rows], self.gen_v[:, rows]
+
+
+def _rope_one(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
+    """RoPE at one position for every row and head (``x``: (…, head dim))."""
+    even, odd = x[..., 0::2], x[..., 1::2]
+    out = np.empty_like(x)
+    out[..., 0::2] = even * cos - odd * sin
+    out[..., 1::2] = even * sin + odd * cos
+    return out
+
+
 @dataclass(frozen=True)
 class Stage:
     """One step of staged generation (see :meth:`LlamaModel.generate_stages`)."""
@@ -125,7 +151,8 @@ class LlamaModel:
 
     # -- the network ----------------------------------------------------------------------------
     def _rms(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-        return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
+        mean_sq = np.einsum("...d,...d->...", x, x)[..., None] * np.float32(1.0 / x.shape[-1])
+        return x / np.sqrt(mean_sq + np.float32(self.eps)) * w
 
     def _rope(self, x: np.ndarray, pos: np.ndarray) -> np.ndarray:
         ang = np.outer(pos, self._inv_freq).astype(np.float32)[:, None, :]  # (T, 1, hd/2)
@@ -171,33 +198,56 @@ class LlamaModel:
         result: np.ndarray = self._rms(x[-1:], self.norm) @ self.head_t
         return result[0]
 
-    def forward_batch(
-        self, tokens: np.ndarray, cache_k: np.ndarray, cache_v: np.ndarray, pos: int
-    ) -> np.ndarray:
-        """Logits (B, vocab) after feeding one token per row at position ``pos``; the caches
-        are (layers, B, T, kv heads, head dim), every row at the same length. Memory-bound:
-        B rows cost little more than one."""
+    def batch_cache(
+        self, cache_k: np.ndarray, cache_v: np.ndarray, prompt_len: int, rows: int, room: int
+    ) -> BatchCache:
+        """A decoding state for ``rows`` continuations of one prompt, from its single-sequence
+        caches (as :meth:`prefill` returns them)."""
+        shape = (self.n_layers, rows, self.n_kv, room, self.head_dim)
+        return BatchCache(
+            np.ascontiguousarray(cache_k[:, :prompt_len].transpose(0, 2, 1, 3)),
+            np.ascontiguousarray(cache_v[:, :prompt_len].transpose(0, 2, 1, 3)),
+            np.zeros(shape, np.float32),
+            np.zeros(shape, np.float32),
+        )
+
+    def forward_batch(self, tokens: np.ndarray, cache: BatchCache) -> np.ndarray:
+        """Logits (B, vocab) after feeding one token per row after what ``cache`` holds (every
+        row at the same length); the token's keys and values are added to it. Memory-bound:
+        B rows cost little more than one, and the prompt's keys and values are read once for
+        all rows."""
         b, h, kv, hd = len(tokens), self.n_heads, self.n_kv, self.head_dim
         group = h // kv
-        p = np.array([pos])
+        prompt_len, used = cache.prompt_k.shape[2], cache.used
+        if used >= cache.gen_k.shape[3]:
+            raise PipelineError("The batch cache is full.")
+        ang = ((prompt_len + used) * self._inv_freq).astype(np.float32)
+        cos, sin = np.cos(ang), np.sin(ang)
         x = self.embed[tokens]  # (B, d)
-        end = pos + 1
         scale = np.float32(1.0 / np.sqrt(hd))
         for li, layer in enumerate(self.layers):
             qkv = self._rms(x, layer.attn_norm) @ layer.qkv
-            q = self._rope(qkv[:, : h * hd].reshape(b, h, hd), p)
-            cache_k[li, :, pos] = self._rope(qkv[:, h * hd : (h + kv) * hd].reshape(b, kv, hd), p)
-            cache_v[li, :, pos] = qkv[:, (h + kv) * hd :].reshape(b, kv, hd)
-            keys, values = cache_k[li, :, :end], cache_v[li, :, :end]  # (B, end, kv, hd)
-            qg = q.reshape(b, kv, group, hd)
-            scores = np.einsum("bkgd,btkd->bkgt", qg, keys) * scale
+            q = _rope_one(qkv[:, : h * hd].reshape(b, kv, group, hd), cos, sin) * scale
+            cache.gen_k[li, :, :, used] = _rope_one(
+                qkv[:, h * hd : (h + kv) * hd].reshape(b, kv, hd), cos, sin
+            )
+            cache.gen_v[li, :, :, used] = qkv[:, (h + kv) * hd :].reshape(b, kv, hd)
+            gen_k, gen_v = cache.gen_k[li, :, :, : used + 1], cache.gen_v[li, :, :, : used + 1]
+            # The prompt part: one product per kv head for all rows (kv, B·group, P).
+            qp = q.transpose(1, 0, 2, 3).reshape(kv, b * group, hd)
+            s_prompt = qp @ cache.prompt_k[li].transpose(0, 2, 1)
+            s_gen = (q @ gen_k.transpose(0, 1, 3, 2)).transpose(1, 0, 2, 3)  # (kv, B, g, G)
+            scores = np.concatenate([s_prompt, s_gen.reshape(kv, b * group, used + 1)], axis=-1)
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            att = np.einsum("bkgt,btkd->bkgd", scores, values).reshape(b, h * hd)
-            x = x + att @ layer.out
+            att = scores[..., :prompt_len] @ cache.prompt_v[li]  # (kv, B·g, hd)
+            p_gen = scores[..., prompt_len:].reshape(kv, b, group, used + 1).transpose(1, 0, 2, 3)
+            att = att.reshape(kv, b, group, hd).transpose(1, 0, 2, 3) + p_gen @ gen_v
+            x = x + att.reshape(b, h * hd) @ layer.out
             gu = self._rms(x, layer.ffn_norm) @ layer.gate_up
             gate, up = gu[:, : self.ff], gu[:, self.ff :]
             x = x + (gate / (1.0 + np.exp(-gate)) * up) @ layer.down
+        cache.used += 1
         result: np.ndarray = self._rms(x, self.norm) @ self.head_t
         return result
 

@@ -125,15 +125,14 @@ def sample_candidates(
     banned |= end_ids - {tok.eos_id}
     eos = tok.eos_id
     end_of_turn = tok.vocab.get("<|im_end|>", eos)
-    k1, v1, logits1 = model.prefill(prompt_ids, reuse, hygiene.max_tokens + 1)
-    cache_k = np.repeat(k1[:, None], n, axis=1)
-    cache_v = np.repeat(v1[:, None], n, axis=1)
+    k1, v1, logits1 = model.prefill(prompt_ids, reuse, 1)
+    cache = model.batch_cache(k1, v1, len(prompt_ids), n, hygiene.max_tokens + 1)
     logits = np.repeat(logits1[None], n, axis=0)
     writers = [_Writer(i, seed) for i in range(n)]
     # One cautious candidate and bolder ones: 0.6, 0.8, 1.0, 1.2 … × the temperature.
     spread = [0.6 + 0.2 * (i % 4) for i in range(n)] if n > 1 else [1.0]
     active = list(range(n))  # writer index of each batch row
-    pos, first, steps = len(prompt_ids), 0.0, 0
+    first, steps = 0.0, 0
     banned_idx = np.fromiter(banned, dtype=np.int64)
     while active:
         tokens = []
@@ -187,12 +186,10 @@ def sample_candidates(
         if not keep:
             break
         if len(keep) < len(active):
-            sel = np.asarray(keep)
-            cache_k, cache_v = cache_k[:, sel], cache_v[:, sel]
+            cache.keep(np.asarray(keep))
             tokens = [tokens[r] for r in keep]
             active = [active[r] for r in keep]
-        logits = model.forward_batch(np.asarray(tokens), cache_k, cache_v, pos)
-        pos += 1
+        logits = model.forward_batch(np.asarray(tokens), cache)
     candidates = [
         Candidate(w.index, w.text.strip(), len(w.ids), w.stopped or "caller") for w in writers
     ]

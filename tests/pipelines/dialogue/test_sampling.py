@@ -25,17 +25,30 @@ def _prompt(smollm: SmolLMBackend, message: str) -> tuple[list[int], int]:
 def test_batched_step_and_prefix_cache_match_the_plain_decoder(smollm: SmolLMBackend) -> None:
     m = smollm.model
     ids, head = _prompt(smollm, "My landlord raised the rent again.")
-    k0, v0, plain = m.prefill(ids, 0, 2)
+    k0, v0, plain = m.prefill(ids, 0, 3)
     _k1, _v1, cached = m.prefill(ids, head, 2)  # the head is now stored…
     k2, v2, reused = m.prefill(ids, head, 2)  # …and reused
     np.testing.assert_allclose(cached, plain, atol=1e-3)
     np.testing.assert_allclose(reused, plain, atol=1e-3)
     token = int(np.argmax(plain))
     one = m.forward(np.asarray([token]), k0, v0, len(ids))
-    kb, vb = np.repeat(k2[:, None], 3, axis=1), np.repeat(v2[:, None], 3, axis=1)
-    batch = m.forward_batch(np.asarray([token] * 3), kb, vb, len(ids))
+    cache = m.batch_cache(k2, v2, len(ids), rows=3, room=4)
+    batch = m.forward_batch(np.asarray([token] * 3), cache)
     for row in batch:
         np.testing.assert_allclose(row, one, atol=1e-3)
+    # A second step reads the prompt's keys and each row's own: rows with different tokens.
+    two = [int(np.argsort(one)[-1 - r]) for r in range(3)]
+    batch = m.forward_batch(np.asarray(two), cache)
+    for r, row in enumerate(batch):
+        k, v = k0.copy(), v0.copy()
+        alone = m.forward(np.asarray([two[r]]), k, v, len(ids) + 1)
+        np.testing.assert_allclose(row, alone, atol=1e-3)
+    cache.keep(np.asarray([2]))
+    np.testing.assert_allclose(
+        m.forward_batch(np.asarray([7]), cache)[0],
+        m.forward(np.asarray([7]), k, v, len(ids) + 2),
+        atol=1e-3,
+    )
 
 
 def test_hygiene_ends_on_sentences_and_bans_user(smollm: SmolLMBackend) -> None:
