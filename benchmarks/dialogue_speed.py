@@ -13,7 +13,8 @@ turn. ``--direct`` calls the backend instead and reads the pipeline's own ``firs
 Also printed: the first model token (understanding + prompt prefill), the process CPU
 seconds used up to the first visible text (the cores are shared: on an idle machine wall ≈
 CPU, with one BLAS thread), how the turn chose its reply (early commit on a first sentence,
-whole replies, or the grounded fallback), and the load average before and after. Goals
+whole replies — judged once finished —, or the grounded fallback), and the load average
+before and after. Goals
 (issue #13): full turn with n=4 ≤ 8 s on 2 cores, first visible token ≤ 1.5 s.
 """
 
@@ -46,7 +47,7 @@ def how_chosen(meta: dict[str, Any]) -> str:
     if best.get("fallback"):
         return "fallback"
     early = best.get("early") or {}
-    return "early" if early.get("chosen") is not None else "whole"
+    return "early" if early.get("committed_on") == "first sentence" else "whole"
 
 
 def turn_direct(backend: SmolLMBackend, req: DialogueRequest) -> dict[str, Any]:

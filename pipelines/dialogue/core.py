@@ -1,6 +1,11 @@
 """One dialogue turn, shared by every backend: understand → plan → prompt → generate n
 candidates → parse → judge (strict rubric) → keep the best or a grounded fallback → enforce
-safety → score. Backends supply only the text generator."""
+safety → score. Backends supply only the text generator.
+
+A generator that decodes the candidates together (the bundled model) lets the judge work
+while they are written (:mod:`pipelines.dialogue.commit`): the first candidate whose first
+sentence passes is shown at once and the others stop; only when none does are the finished
+replies judged whole."""
 
 from __future__ import annotations
 
