@@ -12,6 +12,7 @@ from pipelines.portrait import expression as ex
 from pipelines.portrait.motion import HeadTrack
 from pipelines.portrait.mouth import MouthTrack, draw_interior
 from pipelines.portrait.neutral import (
+    calm_cheeks,
     lip_colour,
     mouth_opening_mask,
     neutral_base,
@@ -41,6 +42,9 @@ class Prepared:
     source: ex.SourceExpression
     teeth: tuple[int, int, int]
     lips: tuple[int, int, int]
+    roi_calm: np.ndarray | None = None
+    """``roi_src`` with a smile's cheek highlights toned down, for the neutral share (None when
+    the photo does not smile)."""
 
 
 def prepare(frame: np.ndarray, points: np.ndarray) -> Prepared:
@@ -55,6 +59,7 @@ def prepare(frame: np.ndarray, points: np.ndarray) -> Prepared:
     origin, rot, iod = ex.face_frame(points)
     source = ex.measure_source(points)
     base, _ = neutral_base(frame, points, source)
+    calm = calm_cheeks(base, points, source)
     return Prepared(
         frame=frame,
         points=points.astype(np.float32),
@@ -67,6 +72,7 @@ def prepare(frame: np.ndarray, points: np.ndarray) -> Prepared:
         source=source,
         teeth=_teeth_colour(frame, points, source),
         lips=lip_colour(frame, points, opening),
+        roi_calm=None if calm is None else np.ascontiguousarray(calm[y0:y1, x0:x1]),
     )
 
 
@@ -111,7 +117,10 @@ def make_plan(
     comp, comp_jaw = ex.compensation(prep.face, prep.source)
     calm = sum(w for label, w in spec.label_weights() if label == "neutral")
     comp = comp + ex.smile_residue(prep.source) * calm
-    texture = shade(prep.roi_src, prep.mesh.src[:68], prep.rot, prep.iod, ex.au_weights(spec))
+    roi = prep.roi_src
+    if prep.roi_calm is not None and calm > 0:
+        roi = (roi * (1.0 - calm) + prep.roi_calm * calm).round().astype(np.uint8)
+    texture = shade(roi, prep.mesh.src[:68], prep.rot, prep.iod, ex.au_weights(spec))
     return Plan(
         offsets + comp, jaw_rest + comp_jaw, mouth, blink, head, texture, ex.talk_gain(spec)
     )

@@ -68,7 +68,7 @@ AU14)."""
 EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "neutral": {},
     "happy": {"lip_corner_pull": 1.0, "cheek_raise": 0.8, "lid_tighten": 0.2},
-    "sad": {"inner_brow_raise": 1.0, "brow_lower": 0.6, "lip_corner_depress": 1.2,
+    "sad": {"inner_brow_raise": 1.2, "brow_lower": 0.3, "lip_corner_depress": 1.2,
             "upper_lid_raise": -1.8, "chin_raise": 2.0},
     "angry": {"brow_lower": 1.5, "lid_tighten": 0.8, "upper_lid_raise": 0.4, "lip_press": 1.6,
               "lip_corner_depress": 0.5},
@@ -77,7 +77,8 @@ EMOTION_AUS: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "surprised": {"inner_brow_raise": 0.9, "outer_brow_raise": 1.0, "upper_lid_raise": 0.8,
                   "lips_part_round": 1.0},
     "disgusted": {"nose_wrinkle": 1.2, "upper_lip_raise": 1.6, "brow_lower": 0.3,
-                  "cheek_raise": 2.0, "lid_tighten": 1.5, "chin_raise": 0.6},
+                  "cheek_raise": 2.0, "lid_tighten": 1.8, "lip_corner_depress": 0.3,
+                  "chin_raise": 0.3},
     "contemptuous": {"dimple_right": 1.0, "lid_tighten": 0.2, "upper_lid_raise": -0.2},
 })  # fmt: skip
 """Each emotion as AU weights (after EMFACS prototypes)."""

@@ -73,6 +73,18 @@ def neutral_base(
     return out, painted
 
 
+def calm_cheeks(
+    base: np.ndarray, points: np.ndarray, source: SourceExpression
+) -> np.ndarray | None:
+    """For the neutral of a smiling photo: ``neutral_base``'s frame with the bulging cheeks'
+    highlights around the mouth toned down by half (a smile's cheeks otherwise keep reading as
+    a smile); None for a photo that does not smile."""
+    excess = source.smile - NEUTRAL_SMILE
+    if excess <= 0.03:
+        return None
+    return soften_folds(base, points, min(1.0, excess / 0.12), shadows=0.0, highlights=0.5)
+
+
 def lip_colour(
     frame: np.ndarray, points: np.ndarray, exclude: np.ndarray | None = None
 ) -> tuple[int, int, int]:
@@ -134,9 +146,16 @@ def fold_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.GaussianBlur(mask, (k, k), 0).astype(np.float32) / 255.0
 
 
-def soften_folds(frame: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
+def soften_folds(
+    frame: np.ndarray,
+    points: np.ndarray,
+    amount: float,
+    shadows: float = 1.0,
+    highlights: float = 0.0,
+) -> np.ndarray:
     """Lift the shadows of the folds a smile makes around the mouth (nasolabial folds, the
-    creases at the mouth corners) towards the skin's smooth shading."""
+    creases at the mouth corners) towards the skin's smooth shading (by ``shadows``, 0-1);
+    ``highlights`` (0-1) tones the brighter-than-smooth bulges down the same way."""
     import cv2
 
     _, _, iod = face_frame(points)
@@ -146,6 +165,7 @@ def soften_folds(frame: np.ndarray, points: np.ndarray, amount: float) -> np.nda
     smooth = cv2.GaussianBlur(f, (0, 0), sigma)
     lum = f.mean(2, keepdims=True)
     lum_s = smooth.mean(2, keepdims=True)
-    target = f + np.clip(lum_s - lum, 0, None)  # only the darker-than-smooth shadows
+    diff = lum_s - lum
+    target = f + shadows * np.clip(diff, 0, None) + highlights * np.clip(diff, None, 0)
     out = f + (target - f) * mask[..., None]
     return np.clip(out, 0, 255).astype(np.uint8)

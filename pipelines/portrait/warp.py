@@ -199,11 +199,13 @@ def backward_maps(mesh: Mesh, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w, h = x1 - x0, y1 - y0
     index = np.zeros((h, w), np.int32)
     fixed = np.round(dst * 16).astype(np.int32)
-    for i, tri in enumerate(mesh.tris):
-        cv2.fillConvexPoly(index, fixed[tri], i + 1, cv2.LINE_8, shift=4)
     d = np.concatenate([dst[mesh.tris], np.ones((len(mesh.tris), 3, 1), np.float32)], axis=2)
     s = mesh.src[mesh.tris]
     det = np.linalg.det(d)
+    # slivers first: the pixels they share with their neighbours go to the neighbours, whose
+    # maps are sane (a squeezed triangle's map samples far across the photo: bright seams)
+    for i in np.argsort(np.abs(det), kind="stable"):
+        cv2.fillConvexPoly(index, fixed[mesh.tris[i]], int(i) + 1, cv2.LINE_8, shift=4)
     ok = np.abs(det) > 1e-6
     coef = np.zeros((len(mesh.tris) + 1, 3, 2), np.float32)
     coef[0] = [[1, 0], [0, 1], [0, 0]]  # index 0 = no triangle: identity
