@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -144,7 +143,7 @@ class Store(
         with self._reading() as session:
             candidates = session.execute(query).all()
         liveness: dict[str, bool] = {}
-        recovered: list[int] = []
+        stale: dict[str | None, list[tuple[int, int]]] = {}
         for generation_id, project_id, runner_id in candidates:
             if runner_id is not None:
                 if runner_id == own:
@@ -153,27 +152,36 @@ class Store(
                     liveness[runner_id] = is_runner_alive(self.runners_dir, runner_id)
                 if liveness[runner_id]:
                     continue
-            if self._fail_interrupted(generation_id, runner_id):
-                self.artifacts.remove_generation(project_id, generation_id)
-                recovered.append(generation_id)
+            stale.setdefault(runner_id, []).append((generation_id, project_id))
+        recovered: list[int] = []
+        for runner_id, rows in stale.items():
+            for start in range(0, len(rows), 500):  # a crashed grid may leave thousands
+                batch = dict(rows[start : start + 500])
+                for generation_id in self._fail_interrupted(list(batch), runner_id):
+                    self.artifacts.remove_generation(batch[generation_id], generation_id)
+                    recovered.append(generation_id)
         self.sweep_temp()
         sweep_dead_lock_files(self.runners_dir, own)
-        return recovered
+        return sorted(recovered)
 
-    def _fail_interrupted(self, generation_id: int, runner_id: str | None) -> bool:
+    def _fail_interrupted(self, generation_ids: list[int], runner_id: str | None) -> list[int]:
+        """Fail those of ``generation_ids`` still active under ``runner_id``; their ids."""
         owner = (
             Generation.runner_id.is_(None)
             if runner_id is None
             else Generation.runner_id == runner_id
         )
-        statement = (
-            update(Generation)
-            .where(Generation.id == generation_id, Generation.status.in_(ACTIVE_STATUSES), owner)
-            .values(status="failed", error=INTERRUPTED_MESSAGE, finished_at=utcnow())
-        )
+        where = (Generation.id.in_(generation_ids), Generation.status.in_(ACTIVE_STATUSES), owner)
         with self._writing() as session:
-            result = cast(CursorResult[Any], session.execute(statement))
-            return result.rowcount > 0
+            # locked until the update (PostgreSQL; SQLite's write transaction holds them anyway)
+            ids = list(session.scalars(select(Generation.id).where(*where).with_for_update()))
+            if ids:
+                session.execute(
+                    update(Generation)
+                    .where(Generation.id.in_(ids), *where[1:])
+                    .values(status="failed", error=INTERRUPTED_MESSAGE, finished_at=utcnow())
+                )
+            return ids
 
     def __repr__(self) -> str:
         return f"Store(data_dir={str(self.data_dir)!r}, url={_redacted(self.url)!r})"

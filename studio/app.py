@@ -47,7 +47,7 @@ def build_app(services: Services) -> gr.Blocks:
                 info=f"None chosen: work goes to “{SCRATCH_PROJECT}”.",
                 elem_id="project-picker",
             )
-        ctx = TabContext(services, project)
+        ctx = TabContext(services, project, app)
         with gr.Tabs():
             voice_tab.build_tab(ctx)
             portrait_tab.build_tab(ctx)
@@ -59,8 +59,13 @@ def build_app(services: Services) -> gr.Blocks:
             library_tab.build_tab(ctx)
         build_api(services)
 
-        def reload_projects(pid: int | None) -> Any:
-            return gr.update(choices=project_choices(services), value=pid)
+        def reload_projects(pid: int | None, request: gr.Request) -> Any:
+            """Fresh choices; the project named in the address (``?project=ID``) if any."""
+            choices = project_choices(services)
+            wanted = dict(request.query_params or {}).get("project", "") if request else ""
+            if wanted.isdigit() and int(wanted) in {c[1] for c in choices}:
+                pid = int(wanted)
+            return gr.update(choices=choices, value=pid)
 
         app.load(reload_projects, project, project)
     hide_ui_handlers(app)

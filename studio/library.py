@@ -6,7 +6,9 @@ The handlers take and return plain values (ids, strings, row lists), so tests ca
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,12 +16,18 @@ from typing import Any
 from pipelines import registry
 from pipelines.base import PipelineError
 from pipelines.emotion import EMOTIONS
-from projects_db import GenerationInfo, ProjectNotEmpty, StoreError
+from projects_db import GENERATION_STATUSES, GenerationInfo, ProjectNotEmpty, StoreError
+from studio import library_bulk
 from studio.settings import Services
 from studio.ui import md_escape
 
 ALL = "All"
-COLUMNS = ["id", "task", "backend", "emotion", "status", "created", "duration"]
+COLUMNS = ["id", "peek", "task", "backend", "emotion", "status", "created", "duration"]
+DATATYPES = ["number", "markdown", "str", "str", "str", "str", "str", "str"]
+PAGE_SIZES = [25, 50, 100, 200]
+FILTERS = ["task", "emotion", "status", "backend", "text", "since", "until", "stimulus_set"]
+"""The Library's filters, in the order the tab passes their values."""
+THUMB_HEIGHT = 40
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg"}
 VIDEO_SUFFIXES = {".mp4", ".webm"}
 
@@ -78,16 +86,95 @@ class Library:
     def emotion_filter_choices() -> list[str]:
         return [ALL, *EMOTIONS]
 
-    def rows(self, project_id: int | None, task: str = ALL, emotion: str = ALL) -> list[list[Any]]:
-        """Table rows, newest first."""
+    @staticmethod
+    def status_filter_choices() -> list[str]:
+        return [ALL, *GENERATION_STATUSES]
+
+    def backend_filter_choices(self, project_id: int | None) -> list[str]:
+        found = self.store.backends_in(int(project_id)) if project_id is not None else []
+        return [ALL, *found]
+
+    def set_filter_choices(self, project_id: int | None) -> list[tuple[str, int | str]]:
+        sets = self.store.list_stimulus_sets(int(project_id)) if project_id is not None else []
+        return [(ALL, ALL), *((f"#{s.id} {s.name}", s.id) for s in sets)]
+
+    def query(self, project_id: int, values: Sequence[Any], ids: str | None = None) -> Any:
+        """The store filter of the tab's filter values (in :data:`FILTERS` order)."""
+        given = dict(zip(FILTERS, values, strict=True))
+        chosen_set = given.pop("stimulus_set")
+        return library_bulk.make_filter(
+            int(project_id), **given, ids=ids,
+            stimulus_set=None if chosen_set in (None, "", ALL) else int(chosen_set),
+        )  # fmt: skip
+
+    def page(
+        self,
+        project_id: int | None,
+        values: Sequence[Any],
+        *,
+        size: int = 50,
+        cursor: str | None = None,
+        first: int = 1,
+    ) -> tuple[list[list[Any]], str, str | None]:
+        """One page of the table (newest first), a line saying which rows of how many, and
+        the cursor of the next page (None on the last)."""
         if project_id is None:
-            return []
-        gens = self.store.list_generations(
-            int(project_id),
-            task=None if task in (None, ALL) else task,
-            emotion=None if emotion in (None, ALL) else emotion,
+            return [], "Choose a project.", None
+        f = self.query(int(project_id), values)
+        page = self.store.page_generations(f, limit=int(size), cursor=cursor)
+        total = self.store.count_generations(f)
+        rows = [self._row(g) for g in page.items]
+        last = first + len(rows) - 1
+        info = (
+            f"{first:,}–{last:,} of {total:,}" if rows else f"No generations match (of {total:,})."
         )
-        return [_row(g) for g in gens]
+        return rows, info, page.next_cursor
+
+    def rows(self, project_id: int | None, task: str = ALL, emotion: str = ALL) -> list[list[Any]]:
+        """The first page of table rows, newest first (task and emotion filters only)."""
+        values = [task, emotion, ALL, ALL, "", "", "", ALL]
+        return self.page(project_id, values)[0]
+
+    def _row(self, g: GenerationInfo) -> list[Any]:
+        duration = f"{g.media_seconds:.1f} s" if g.media_seconds else ""
+        created = g.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return [g.id, self.peek(g), g.task, g.backend, g.emotion or "", g.status, created,
+                duration]  # fmt: skip
+
+    def peek(self, g: GenerationInfo) -> str:
+        """A small still (portrait, compose) and the first words of what was said or asked."""
+        words = ""
+        for key in ("text", "message", "prompt", "description"):
+            value = g.request.get(key)
+            if isinstance(value, str) and value.strip():
+                parts = value.split()
+                words = " ".join(parts[:8]) + (" …" if len(parts) > 8 else "")
+                break
+        thumb = self.thumbnail(g)
+        image = f"![still](/gradio_api/file={thumb}) " if thumb else ""
+        return image + md_escape(words)
+
+    def thumbnail(self, g: GenerationInfo) -> str | None:
+        """A small JPEG of the generation's stills (made once, kept beside its artifacts)."""
+        if "stills" not in g.artifacts or g.status != "done":
+            return None
+        folder = self.store.artifacts.generation_dir(g.project_id, g.id)
+        thumb = folder / "thumb.jpg"
+        if not thumb.is_file():
+            try:
+                from PIL import Image
+
+                with Image.open(self.store.artifact_path(g, "stills")) as still:
+                    still = still.convert("RGB")
+                    width = max(1, round(still.width * THUMB_HEIGHT / still.height))
+                    small = still.resize((width, THUMB_HEIGHT))
+                    buffer = io.BytesIO()
+                    small.save(buffer, format="JPEG", quality=80)
+                self.store.artifacts.write_bytes(g.project_id, g.id, "thumb", ".jpg",
+                                                 buffer.getvalue())  # fmt: skip
+            except (OSError, ValueError, StoreError):
+                return None
+        return str(thumb)
 
     def details(self, generation_id: int | None) -> Details | None:
         if generation_id is None:
@@ -163,12 +250,6 @@ class Library:
 def project_choices(services: Services) -> list[tuple[str, int]]:
     """(label, id) pairs for the app-wide project picker."""
     return [(f"{p.name} ({p.generation_count})", p.id) for p in services.store.list_projects()]
-
-
-def _row(g: GenerationInfo) -> list[Any]:
-    duration = f"{g.media_seconds:.1f} s" if g.media_seconds else ""
-    created = g.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    return [g.id, g.task, g.backend, g.emotion or "", g.status, created, duration]
 
 
 def _round(value: float | None) -> float | None:

@@ -1,14 +1,19 @@
-"""Library tab layout: projects, the generations table, details, re-run / fork / delete."""
+"""Library tab layout: projects; the generations table in pages with filters and search (kept
+in the address); bulk export / re-run / delete; details, re-run / fork / delete of one."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from studio.library import ALL, COLUMNS, Library
+from studio import library_bulk
+from studio.library import ALL, COLUMNS, DATATYPES, PAGE_SIZES, Library
+from studio.library_bulk import MAX_RERUN
 from studio.ui import HEAVY, USER_ERRORS, TabContext, problem
 
 
@@ -37,14 +42,49 @@ def build_tab(ctx: TabContext) -> None:
         with gr.Row(equal_height=True):
             task_f = gr.Dropdown(lib.task_filter_choices(), value=ALL, label="Task")
             emotion_f = gr.Dropdown(lib.emotion_filter_choices(), value=ALL, label="Emotion")
-            refresh = gr.Button("Refresh")
+            status_f = gr.Dropdown(lib.status_filter_choices(), value=ALL, label="Status")
+            backend_f = gr.Dropdown([ALL], value=ALL, label="Backend", allow_custom_value=True)
+            set_f = gr.Dropdown([(ALL, ALL)], value=ALL, label="Stimulus set")
+        with gr.Row(equal_height=True):
+            text_f = gr.Textbox(
+                label="Search the requests",
+                elem_id="library-search",
+                placeholder="words said or typed, prompts, file names",
+                scale=3,
+            )
+            since_f = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="library-since")
+            until_f = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="library-until")
+            size_f = gr.Dropdown(PAGE_SIZES, value=50, label="Rows per page")  # fmt: skip
+        with gr.Row(equal_height=True):
+            prev_b = gr.Button("← Newer", elem_id="library-prev", size="sm")
+            page_info = gr.Markdown(elem_id="library-page")
+            next_b = gr.Button("Older →", elem_id="library-next", size="sm")
+            refresh = gr.Button("Refresh", size="sm")
         table = gr.Dataframe(
             headers=COLUMNS,
+            datatype=DATATYPES,
             value=[],
             interactive=False,
             label="Generations (newest first)",
             elem_id="generations-table",
         )
+        nav = gr.State(new_nav())
+        with gr.Accordion("Bulk actions: everything the filter matches, or a selection",
+                          open=False):  # fmt: skip
+            with gr.Row(equal_height=True):
+                pick = gr.Textbox(
+                    label="Selection (empty = every match)",
+                    elem_id="bulk-ids",
+                    placeholder="generation numbers, e.g. 12, 15-20",
+                    scale=2,
+                )
+                bulk_export = gr.Button("Export ZIP (files + manifest.csv)", elem_id="bulk-export")
+                bulk_zip = gr.File(label="Export", interactive=False)
+            with gr.Row(equal_height=True):
+                seed_step = gr.Number(value=1, precision=0, label="Re-run with seed + …")
+                bulk_rerun = gr.Button(f"Re-run (at most {MAX_RERUN})", elem_id="bulk-rerun")
+                bulk_ok = gr.Checkbox(label="Yes, delete them and their files")
+                bulk_delete = gr.Button("Delete", variant="stop", elem_id="bulk-delete")
         selected = gr.State(None)
         with gr.Column(visible=False) as panel:
             heading = gr.Markdown()
@@ -63,22 +103,16 @@ def build_tab(ctx: TabContext) -> None:
                 fork_json = gr.Code(label="Request to run", language="json", interactive=True)
                 fork = gr.Button("Run fork", variant="primary", elem_id="run-fork")
 
-        table_inputs = [project, task_f, emotion_f]
+        filters = [task_f, emotion_f, status_f, backend_f, text_f, since_f, until_f, set_f]
+        view = [project, *filters, size_f, nav]
+        """What a table refresh reads: the project, the filters, the page size, the page."""
         detail_outputs = [panel, heading, audio, video, files, request_json, timings, fork_json]
 
         def show(gid: int | None) -> list[Any]:
             d = lib.details(gid)
             if d is None:
-                return [
-                    gr.update(visible=False),
-                    "",
-                    gr.update(value=None, visible=False),
-                    gr.update(value=None, visible=False),
-                    None,
-                    "",
-                    None,
-                    "",
-                ]
+                hidden = gr.update(value=None, visible=False)
+                return [gr.update(visible=False), "", hidden, hidden, None, "", None, ""]
             return [
                 gr.update(visible=True),
                 d.heading,
@@ -90,12 +124,15 @@ def build_tab(ctx: TabContext) -> None:
                 d.request_json,
             ]
 
-        def refresh_all(pid: int | None, task: str, emotion: str, gid: int | None) -> list[Any]:
-            return [
-                gr.update(choices=lib.project_choices(), value=pid),
-                lib.rows(pid, task, emotion),
-                *show(gid),
-            ]
+        def table_of(pid: int | None, values: list[Any], size: Any, state: Nav) -> list[Any]:
+            """[rows, page line, nav] for the page ``state`` points at."""
+            rows, info, following = lib.page(
+                pid, values, size=int(size or 50), cursor=state["cursor"], first=state["first"]
+            )
+            return [rows, info, {**state, "next": following}]
+
+        def split(args: tuple[Any, ...]) -> tuple[int | None, list[Any], Any, Nav]:
+            return args[0], list(args[1 : 1 + len(filters)]), args[-2], args[-1]
 
         def guarded(fn: Callable[..., list[Any]], n_out: int) -> Callable[..., list[Any]]:
             def wrapper(*args: Any) -> list[Any]:
@@ -106,53 +143,97 @@ def build_tab(ctx: TabContext) -> None:
 
             return wrapper
 
-        everything = [status, project, table, *detail_outputs]
+        table_outputs = [table, page_info, nav]
 
-        def on_create(name: str, task: str, emotion: str) -> list[Any]:
+        def refresh_all(gid: int | None, *args: Any) -> list[Any]:
+            pid, values, size, state = split(args)
+            return [
+                gr.update(choices=lib.project_choices(), value=pid),
+                *table_of(pid, values, size, state),
+                *show(gid),
+            ]
+
+        everything = [status, project, *table_outputs, *detail_outputs]
+
+        def on_create(name: str, *args: Any) -> list[Any]:
             pid, msg = lib.create_project(name)
-            return [msg, "", *refresh_all(pid, task, emotion, None)]
+            _, values, size, _state = split(args)
+            return [msg, "", *refresh_all(None, pid, *values, size, new_nav())]
 
-        create.click(
-            guarded(on_create, len(everything) + 1),
-            [new_name, task_f, emotion_f],
-            [status, new_name, project, table, *detail_outputs],
-        )
-        new_name.submit(
-            guarded(on_create, len(everything) + 1),
-            [new_name, task_f, emotion_f],
-            [status, new_name, project, table, *detail_outputs],
-        )
+        for trigger in (create.click, new_name.submit):
+            trigger(guarded(on_create, len(everything) + 1), [new_name, *view],
+                    [status, new_name, *everything[1:]])  # fmt: skip
 
-        def on_rename(pid: int | None, new: str, task: str, emotion: str) -> list[Any]:
-            msg = lib.rename_project(pid, new)
-            return [msg, "", *refresh_all(pid, task, emotion, None)]
+        def on_rename(new: str, *args: Any) -> list[Any]:
+            msg = lib.rename_project(args[0], new)
+            return [msg, "", *refresh_all(None, *args)]
 
-        rename.click(
-            guarded(on_rename, len(everything) + 1),
-            [project, rename_to, task_f, emotion_f],
-            [status, rename_to, project, table, *detail_outputs],
-        )
+        rename.click(guarded(on_rename, len(everything) + 1), [rename_to, *view],
+                     [status, rename_to, *everything[1:]])  # fmt: skip
 
-        def on_delete(pid: int | None, ok: bool, task: str, emotion: str) -> list[Any]:
-            msg = lib.delete_project(pid, ok)
-            return [msg, False, *refresh_all(None, task, emotion, None)]
+        def on_delete(ok: bool, *args: Any) -> list[Any]:
+            msg = lib.delete_project(args[0], ok)
+            _, values, size, _state = split(args)
+            return [msg, False, *refresh_all(None, None, *values, size, new_nav())]
 
-        delete.click(
-            guarded(on_delete, len(everything) + 1),
-            [project, confirm, task_f, emotion_f],
-            [status, confirm, project, table, *detail_outputs],
-        )
+        delete.click(guarded(on_delete, len(everything) + 1), [confirm, *view],
+                     [status, confirm, *everything[1:]])  # fmt: skip
 
-        def on_filter(pid: int | None, task: str, emotion: str) -> list[Any]:
-            return [lib.rows(pid, task, emotion), None, *show(None)]
+        def on_project(pid: int | None) -> list[Any]:
+            return [gr.update(choices=lib.backend_filter_choices(pid), value=ALL),
+                    gr.update(choices=lib.set_filter_choices(pid), value=ALL)]  # fmt: skip
 
-        for trigger in (project.change, task_f.change, emotion_f.change):
-            trigger(on_filter, table_inputs, [table, selected, *detail_outputs])
+        project.change(on_project, [project], [backend_f, set_f])
 
-        def on_refresh(pid: int | None, task: str, emotion: str, gid: int | None) -> list[Any]:
-            return ["", *refresh_all(pid, task, emotion, gid)]
+        def on_filter(*args: Any) -> list[Any]:
+            pid, values, size, _state = split(args)
+            # the status line is left alone: it may be telling about a click just made
+            return [gr.skip(), *table_of(pid, values, size, new_nav()), None, *show(None)]
 
-        refresh.click(guarded(on_refresh, len(everything)), [*table_inputs, selected], everything)
+        filter_outputs = [status, *table_outputs, selected, *detail_outputs]
+        for component in (project, *filters, size_f):
+            trigger = (
+                component.submit if component in (text_f, since_f, until_f) else component.change
+            )
+            trigger(guarded(on_filter, len(filter_outputs)), view, filter_outputs, js=KEEP_IN_URL)
+        for box in (text_f, since_f, until_f):  # typed filters also apply when left
+            box.blur(guarded(on_filter, len(filter_outputs)), view, filter_outputs, js=KEEP_IN_URL)
+
+        def on_page(step: int) -> Callable[..., list[Any]]:
+            def turn(*args: Any) -> list[Any]:
+                pid, values, size, state = split(args)
+                if step > 0 and state["next"]:
+                    state = {"cursor": state["next"], "stack": [*state["stack"], state["cursor"]],
+                             "first": state["first"] + int(size or 50), "next": None}  # fmt: skip
+                elif step < 0 and state["stack"]:
+                    back = max(1, state["first"] - int(size or 50))
+                    state = {"cursor": state["stack"][-1], "stack": state["stack"][:-1],
+                             "first": back, "next": None}  # fmt: skip
+                return [gr.skip(), *table_of(pid, values, size, state)]
+
+            return guarded(turn, 1 + len(table_outputs))
+
+        next_b.click(on_page(1), view, [status, *table_outputs])
+        prev_b.click(on_page(-1), view, [status, *table_outputs])
+
+        def on_refresh(gid: int | None, *args: Any) -> list[Any]:
+            return ["", *refresh_all(gid, *args)]
+
+        refresh.click(guarded(on_refresh, len(everything)), [selected, *view], everything)
+
+        def restore(request: gr.Request) -> list[Any]:
+            """The filters kept in the address (``?emotion=sad&q=storm``), after a reload."""
+            query = dict(request.query_params or {}) if request else {}
+            keys = ["task", "emotion", "status", "backend", "q", "from", "to", "set"]
+            values = [query.get(k) or (ALL if k in ("task", "emotion", "status", "backend",
+                                                     "set") else "") for k in keys]  # fmt: skip
+            size = int(query["size"]) if query.get("size", "").isdigit() else 50
+            if values[-1] != ALL and str(values[-1]).isdigit():
+                values[-1] = int(values[-1])
+            return [*values, size if size in PAGE_SIZES else 50]
+
+        if ctx.app is not None:
+            ctx.app.load(restore, None, [*filters, size_f])
 
         def on_select(evt: gr.SelectData) -> list[Any]:
             row = evt.row_value or []
@@ -161,63 +242,38 @@ def build_tab(ctx: TabContext) -> None:
 
         table.select(on_select, None, [selected, *detail_outputs])
 
-        def watch(
-            start: Callable[[], int],
-            pid: int | None,
-            task: str,
-            emotion: str,
-            progress: gr.Progress,
-        ) -> Iterator[list[Any]]:
+        def watch(start: Callable[[], int], args: tuple[Any, ...], progress: gr.Progress
+                  ) -> Iterator[list[Any]]:  # fmt: skip
+            pid, values, size, state = split(args)
             skip = [gr.skip()] * len(detail_outputs)
             try:
                 gid = start()
             except USER_ERRORS as exc:
-                yield [problem(exc), gr.skip(), gr.skip(), *skip]
+                yield [problem(exc), gr.skip(), *([gr.skip()] * len(table_outputs)), *skip]
                 return
-            yield [f"Running generation #{gid}…", gid, lib.rows(pid, task, emotion), *skip]
+            yield [f"Running generation #{gid}…", gid, *table_of(pid, values, size, state), *skip]
             job = services.generations.job(gid)
             while job is not None and not job.finished:
                 progress(job.fraction, desc=job.stage)
                 time.sleep(0.2)
             info = services.store.get_generation(gid)
             msg = f"Generation #{gid}: {info.status}." + (f" {info.error}" if info.error else "")
-            yield [msg, gid, lib.rows(pid, task, emotion), *show(gid)]
+            yield [msg, gid, *table_of(pid, values, size, state), *show(gid)]
 
-        watch_outputs = [status, selected, table, *detail_outputs]
+        watch_outputs = [status, selected, *table_outputs, *detail_outputs]
 
-        def on_rerun(
-            gid: int | None,
-            pid: int | None,
-            task: str,
-            emotion: str,
-            progress: gr.Progress = gr.Progress(),
-        ) -> Iterator[list[Any]]:
-            yield from watch(lambda: lib.rerun(gid), pid, task, emotion, progress)
+        def on_rerun(gid: int | None, *args: Any, progress: gr.Progress = gr.Progress()
+                     ) -> Iterator[list[Any]]:  # fmt: skip
+            yield from watch(lambda: lib.rerun(gid), args, progress)
 
-        def on_fork(
-            gid: int | None,
-            text: str,
-            pid: int | None,
-            task: str,
-            emotion: str,
-            progress: gr.Progress = gr.Progress(),
-        ) -> Iterator[list[Any]]:
-            yield from watch(lambda: lib.fork(gid, text), pid, task, emotion, progress)
+        def on_fork(gid: int | None, text: str, *args: Any, progress: gr.Progress = gr.Progress()
+                    ) -> Iterator[list[Any]]:  # fmt: skip
+            yield from watch(lambda: lib.fork(gid, text), args, progress)
 
-        rerun.click(
-            on_rerun,
-            [selected, *table_inputs],
-            watch_outputs,
-            concurrency_id=HEAVY,
-            concurrency_limit=1,
-        )
-        fork.click(
-            on_fork,
-            [selected, fork_json, *table_inputs],
-            watch_outputs,
-            concurrency_id=HEAVY,
-            concurrency_limit=1,
-        )
+        rerun.click(on_rerun, [selected, *view], watch_outputs, concurrency_id=HEAVY,
+                    concurrency_limit=1)  # fmt: skip
+        fork.click(on_fork, [selected, fork_json, *view], watch_outputs, concurrency_id=HEAVY,
+                   concurrency_limit=1)  # fmt: skip
 
         def on_cancel(gid: int | None) -> str:
             try:
@@ -227,10 +283,74 @@ def build_tab(ctx: TabContext) -> None:
 
         cancel.click(on_cancel, [selected], [status], queue=False)
 
-        def on_delete_gen(gid: int | None, pid: int | None, task: str, emotion: str) -> list[Any]:
+        def on_delete_gen(gid: int | None, *args: Any) -> list[Any]:
             msg = lib.delete_generation(gid)
-            return [msg, None, lib.rows(pid, task, emotion), *show(None)]
+            pid, values, size, state = split(args)
+            return [msg, None, *table_of(pid, values, size, state), *show(None)]
 
-        delete_gen.click(
-            guarded(on_delete_gen, len(watch_outputs)), [selected, *table_inputs], watch_outputs
+        delete_gen.click(guarded(on_delete_gen, len(watch_outputs)), [selected, *view],
+                         watch_outputs)  # fmt: skip
+
+        def matches(ids: str, args: tuple[Any, ...]) -> Any:
+            pid, values, _size, _state = split(args)
+            if pid is None:
+                raise ValueError("Choose a project first.")
+            return lib.query(int(pid), values, ids)
+
+        def on_bulk_export(ids: str, *args: Any) -> list[Any]:
+            f = matches(ids, args)
+            cache = services.settings.data_dir.resolve() / "cache"  # the UI's own
+            cache.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix="export-", dir=cache))
+            target = folder / f"library-p{f.project_id}.zip"
+            n = library_bulk.export_zip(services, f, target)
+            return [f"Exported {n:,} generation(s).", str(target)]
+
+        bulk_export.click(guarded(on_bulk_export, 2), [pick, *view], [status, bulk_zip])
+
+        def on_bulk_rerun(ids: str, step: float, *args: Any) -> list[Any]:
+            made = library_bulk.rerun_matching(services, matches(ids, args), int(step or 1))
+            pid, values, size, _state = split(args)
+            msg = f"Queued {len(made)} re-run(s) with seed + {int(step or 1)}."
+            return [msg, *table_of(pid, values, size, new_nav())]
+
+        bulk_rerun.click(guarded(on_bulk_rerun, 1 + len(table_outputs)),
+                         [pick, seed_step, *view], [status, *table_outputs])  # fmt: skip
+
+        def on_bulk_delete(ids: str, ok: bool, *args: Any) -> list[Any]:
+            f = matches(ids, args)
+            if not ok:
+                n = services.store.count_generations(f)
+                raise ValueError(f"That deletes {n:,} generation(s) and their files: tick "
+                                 "“Yes, delete them” and press Delete again.")  # fmt: skip
+            n = library_bulk.delete_matching(services, f)
+            pid, values, size, _state = split(args)
+            return [f"Deleted {n:,} generation(s) and their files.", False,
+                    *table_of(pid, values, size, new_nav()), None, *show(None)]  # fmt: skip
+
+        bulk_delete.click(
+            guarded(on_bulk_delete, 3 + len(table_outputs) + len(detail_outputs)),
+            [pick, bulk_ok, *view],
+            [status, bulk_ok, *table_outputs, selected, *detail_outputs],
         )
+
+
+Nav = dict[str, Any]
+"""A table's place: the cursor of the page shown, the cursors before it, the next one."""
+
+
+def new_nav() -> Nav:
+    return {"cursor": None, "stack": [], "next": None, "first": 1}
+
+
+KEEP_IN_URL = """(...v) => {
+  const keys = ["project", "task", "emotion", "status", "backend", "q", "from", "to", "set",
+                "size"];
+  const p = new URLSearchParams(location.search);
+  keys.forEach((k, i) => { const x = v[i];
+    if (x === null || x === undefined || x === "" || x === "All" || (k === "size" && x == 50))
+      p.delete(k); else p.set(k, x); });
+  const q = p.toString();
+  history.replaceState(null, "", location.pathname + (q ? "?" + q : ""));
+  return v; }"""
+"""Keeps the project and the filters in the address, so a reload shows the same view."""

@@ -39,6 +39,9 @@ def build_emotion(
     return EmotionSpec.of(label, intensity)
 
 
+VOICE_CHOICES = 100
+
+
 class PortraitTab:
     """Handlers for the Portrait tab; only shared services, no per-user state."""
 
@@ -59,10 +62,12 @@ class PortraitTab:
         return self.store.add_asset(src, original_name or src.name).path
 
     def voice_choices(self, project_id: int | None) -> list[tuple[str, int]]:
-        """Finished Voice generations of the project, newest first, for the audio picker."""
+        """The newest 100 finished Voice generations of the project, for the audio picker."""
         if project_id is None or not self.voice_available():
             return []
-        rows = self.store.list_generations(int(project_id), task="voice", status="done")
+        rows = self.store.list_generations(
+            int(project_id), task="voice", status="done", limit=VOICE_CHOICES
+        )
         out = []
         for g in rows:
             text = str(g.request.get("text", ""))[:40]

@@ -82,3 +82,5 @@ class TabContext:
     services: Services
     project: Any
     """The app-level project ``gr.Dropdown``; its value is a project id or None."""
+    app: Any = None
+    """The ``gr.Blocks`` being built (for page-load events), when a tab needs it."""
