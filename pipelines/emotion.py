@@ -46,7 +46,8 @@ SYNONYMS: Mapping[str, str] = MappingProxyType({
 """Words accepted for a label when parsing (PELD/MEAD/Plutchik spellings), mapped to it."""
 
 SYNTAX = (
-    "Write an emotion as a label ('happy'), a blend ('happy:0.7+surprised:0.3' or "
+    "Write an emotion as a label ('happy'), a mood word ('calm', 'tense', 'nostalgic'), a blend "
+    "('happy:0.7+surprised:0.3' or "
     "'happy+surprised' for equal parts) or a point 'vad:0.5,0.6,0.1' (valence,arousal,dominance "
     "in -1..1), optionally with an intensity 0-1 after '@', e.g. 'sad@0.5'."
 )
@@ -73,7 +74,14 @@ def canonical_label(name: str) -> str:
         return key
     if key in SYNONYMS:
         return SYNONYMS[key]
-    raise EmotionError(_unknown("emotion", name, EMOTIONS, SYNONYMS))
+    raise EmotionError(
+        _unknown("emotion", name, EMOTIONS, SYNONYMS)
+        + " Mood words (calm, tender, tense, triumphant, nostalgic, ...) work as points too."
+    )
+
+
+def _is_mood_word(label: str) -> bool:
+    return label not in VAD and label not in SYNONYMS and label in MOOD_WORDS
 
 
 def _number(value: object, what: str) -> float:
@@ -225,6 +233,8 @@ class EmotionSpec:
             raise EmotionError(f"Cannot read {text!r}: an empty label. {SYNTAX}")
         if len({bool(sep) for _, sep, _ in terms}) > 1:
             raise EmotionError(f"Give every part of {text!r} a weight, or none. {SYNTAX}")
+        if any(_is_mood_word(label) for label, _, _ in terms):
+            return cls._from_words(terms, intensity, text)
         pairs = [
             (
                 canonical_label(label),
@@ -233,6 +243,22 @@ class EmotionSpec:
             for label, s, w in terms
         ]
         return cls(weights=tuple(pairs), intensity=intensity)
+
+    @classmethod
+    def _from_words(
+        cls, terms: Sequence[tuple[str, str, str]], intensity: float, text: str
+    ) -> Self:
+        """Mood words (and labels mixed with them) as the weighted mean of their VAD points."""
+        total, point = 0.0, [0.0, 0.0, 0.0]
+        for label, sep, w in terms:
+            weight = _parse_number(w, f"The weight of {label!r}", text) if sep else 1.0
+            vad = MOOD_WORDS[label] if _is_mood_word(label) else VAD[canonical_label(label)]
+            total += weight
+            point = [p + weight * x for p, x in zip(point, vad, strict=True)]
+        if total <= 0:
+            raise EmotionError(f"The weights of {text!r} must add up to more than 0. {SYNTAX}")
+        v, a, d = (round(x / total, 4) for x in point)
+        return cls.from_vad(v, a, d, intensity=intensity)
 
     def to_string(self) -> str:
         """The canonical text form; ``EmotionSpec.parse(spec.to_string()) == spec``."""
@@ -466,6 +492,29 @@ ED_CORE: Mapping[str, str] = MappingProxyType({
     "faithful": "happy",
 })  # fmt: skip
 """The core label each ED label is shown as (our reading; contempt and neutral have no ED label)."""
+
+MUSIC_MOODS: Mapping[str, Vad] = MappingProxyType({
+    "calm": (0.45, -0.60, 0.20), "relaxed": (0.55, -0.55, 0.25), "peaceful": (0.60, -0.60, 0.25),
+    "serene": (0.60, -0.65, 0.25), "soothing": (0.55, -0.55, 0.15), "tender": (0.55, -0.35, -0.05),
+    "gentle": (0.45, -0.45, 0.0), "dreamy": (0.40, -0.45, -0.10), "romantic": (0.65, 0.10, 0.10),
+    "cheerful": (0.80, 0.45, 0.35), "playful": (0.70, 0.55, 0.30), "lively": (0.65, 0.70, 0.35),
+    "uplifting": (0.75, 0.55, 0.35), "energetic": (0.55, 0.85, 0.45),
+    "triumphant": (0.80, 0.75, 0.75), "heroic": (0.60, 0.70, 0.70), "epic": (0.45, 0.80, 0.60),
+    "majestic": (0.55, 0.35, 0.70), "tense": (-0.45, 0.65, -0.10), "nervous": (-0.45, 0.60, -0.35),
+    "aggressive": (-0.55, 0.85, 0.60), "eerie": (-0.45, 0.45, -0.35), "dark": (-0.50, 0.20, 0.10),
+    "mysterious": (-0.05, 0.30, -0.15), "melancholic": (-0.50, -0.40, -0.25),
+    "melancholy": (-0.50, -0.40, -0.25), "gloomy": (-0.60, -0.45, -0.30),
+    "sombre": (-0.45, -0.40, 0.0), "somber": (-0.45, -0.40, 0.0), "solemn": (-0.10, -0.35, 0.25),
+    "bittersweet": (0.0, -0.20, -0.10), "bored": (-0.35, -0.65, -0.15),
+    "sleepy": (0.05, -0.80, -0.20),
+})  # fmt: skip
+"""Words people use for music's mood, as VAD points (our estimates, placed in Russell's
+quadrants by the music-emotion associations: calm/tender = +valence −arousal, tense = −valence
++arousal, triumphant = +valence +arousal +dominance, melancholic = −valence −arousal)."""
+
+MOOD_WORDS: Mapping[str, Vad] = MappingProxyType({**ED_VAD, **MUSIC_MOODS})
+"""Every word :meth:`EmotionSpec.parse` takes as a VAD point: the 32 EmpatheticDialogues labels
+and :data:`MUSIC_MOODS` (core labels and their synonyms stay labels)."""
 
 _ED_NEUTRAL_RADIUS = 0.1  # a VAD point this close to the origin reads as "content"
 

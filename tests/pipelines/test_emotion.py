@@ -235,7 +235,7 @@ def test_random_specs_round_trip() -> None:
         ("", ["Empty emotion", "happy:0.7+surprised:0.3", "vad:"]),
         ("   ", ["Empty emotion", "@"]),
         ("hapy", ["Unknown emotion 'hapy'", "did you mean 'happy'", "Valid: neutral, happy"]),
-        ("calm", ["Unknown emotion 'calm'", "contemptuous"]),
+        ("calmm", ["Unknown emotion 'calmm'", "contemptuous", "Mood words (calm"]),
         ("happy:-1", ["0 or more", "happy:-1"]),
         ("happy:0", ["above 0"]),
         ("vad:2,0,0", ["-1..1", "(2, 0, 0)"]),
@@ -464,3 +464,27 @@ def test_style_words_details() -> None:
         "speaks at a moderate speed with a neutral, even tone, moderate pitch, "
         "slightly expressive and animated"
     )
+
+
+def test_mood_words_are_points_in_their_quadrants() -> None:
+    from pipelines.emotion import MOOD_WORDS, emopia_quadrant
+    from pipelines.music.mapping import targets_for
+
+    quadrant = {
+        "calm": "Q4", "tender": "Q4", "relaxed": "Q4", "tense": "Q2", "angsty": None,
+        "triumphant": "Q1", "excited": "Q1", "melancholic": "Q3", "devastated": "Q3",
+    }  # fmt: skip
+    for word, want in quadrant.items():
+        if want is None:
+            with pytest.raises(EmotionError, match="Mood words"):
+                EmotionSpec.parse(word)
+            continue
+        spec = EmotionSpec.parse(word)
+        assert spec.vad_point == MOOD_WORDS[word] and emopia_quadrant(spec) == want, word
+    assert EmotionSpec.parse("Calm @ 0.5").intensity == 0.5
+    blend = EmotionSpec.parse("tender:1+happy:1").vad_point
+    pairs = zip(MOOD_WORDS["tender"], VAD["happy"], strict=True)
+    assert blend == pytest.approx([(a + b) / 2 for a, b in pairs])
+    assert EmotionSpec.parse("happy") == EmotionSpec.of("happy")  # labels stay labels
+    calm, tense = targets_for(EmotionSpec.parse("calm")), targets_for(EmotionSpec.parse("tense"))
+    assert calm.mode == "major" and tense.mode == "minor" and calm.tempo < tense.tempo
