@@ -113,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = be.add_subparsers(dest="action", metavar="ACTION")
     bl = bsub.add_parser("list", help="list the backends (the default)")
     bl.add_argument("--json", action="store_true")
-    bi = bsub.add_parser("install", help="build the isolated environment of a backend (parler)")
-    bi.add_argument("backend", choices=("parler",))
+    bi = bsub.add_parser("install", help="build the isolated environment of a backend")
+    bi.add_argument("backend", choices=("parler", "dice"))
     return parser
 
 
@@ -142,9 +142,9 @@ def _project_id(services: Services, name: str) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "backends" and getattr(args, "action", None) == "install":
-        from studio.commands.backends_install import install_parler
+        from studio.commands.backends_install import install_backend
 
-        return install_parler(print)
+        return install_backend(args.backend, print)
     if args.command == "backends":
         rows = [dataclasses.asdict(b) for b in registry.backends()]
         if args.json:

@@ -1,8 +1,9 @@
-"""``launch.py backends install parler``: build the isolated Parler-TTS environment.
+"""``launch.py backends install NAME``: build a backend's isolated environment.
 
-Parler-TTS pins an older transformers than the studio uses, so it runs in a venv of its own
-(see :mod:`pipelines.voice.parler_env`); this builds it once (a few minutes, about 1.2 GB,
-from the package index) and says where a checkpoint goes.
+Some backends need a stack that clashes with the studio's own (Parler-TTS pins an older
+transformers; the DICE-Talk port needs torch and diffusers), so each runs in a venv of its own,
+described by a pinned, hashed spec (see :mod:`pipelines.envs`). This builds it once (a few
+minutes, about 1.2 GB each, from the package index) and says where the weights go.
 """
 
 from __future__ import annotations
@@ -10,21 +11,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pipelines.voice import parler_env
-from pipelines.voice.parler import CHECKPOINT_HELP
+from pipelines import envs
 
-INSTALLABLE = ("parler",)
+INSTALLABLE = tuple(envs.SPECS)
 """Backends with an environment of their own."""
 
 
-def install_parler(print_fn: Callable[[str], None] = print, data_dir: Path | None = None) -> int:
-    """Build (or confirm) the Parler env; 0 on success, 1 on failure with the reason printed."""
-    root = parler_env.envs_root(data_dir)
-    status = parler_env.env_status(root)
+def _after_install_help(name: str) -> str:
+    if name == "parler":
+        from pipelines.voice.parler import CHECKPOINT_HELP
+
+        return CHECKPOINT_HELP
+    if name == "dice":
+        return (
+            "DICE-Talk weights are not bundled: download them yourself (their licence applies) "
+            "into your --model-dir in DICE-Talk's layout."
+        )
+    return ""
+
+
+def install_backend(
+    name: str, print_fn: Callable[[str], None] = print, data_dir: Path | None = None
+) -> int:
+    """Build (or confirm) the env of ``name``; 0 on success, 1 on failure with the reason."""
+    spec = envs.spec(name)
+    root = envs.envs_root(data_dir)
+    status = envs.env_status(spec, root)
     if status.ready:
-        print_fn(f"Parler-TTS environment already installed at {status.path}: {status.detail}.")
+        print_fn(f"{spec.label} environment already installed at {status.path}: {status.detail}.")
     else:
-        print_fn(f"Building the Parler-TTS environment at {status.path} (a few minutes) …")
+        print_fn(f"Building the {spec.label} environment at {status.path} (a few minutes) …")
         last = [""]
 
         def progress(fraction: float, stage: str) -> None:
@@ -33,12 +49,17 @@ def install_parler(print_fn: Callable[[str], None] = print, data_dir: Path | Non
                 print_fn(f"  {fraction:4.0%}  {stage}")
 
         try:
-            parler_env.ensure_env(progress, root)
-        except parler_env.EnvBuildError as exc:
+            envs.ensure_env(spec, progress, root)
+        except envs.EnvBuildError as exc:
             print_fn(f"error: {exc}")
             if exc.network:
                 print_fn("The package index could not be reached: connect and run this again.")
             return 1
-        print_fn(f"Done: {parler_env.env_status(root).detail}.")
-    print_fn(CHECKPOINT_HELP)
+        print_fn(f"Done: {envs.env_status(spec, root).detail}.")
+    print_fn(_after_install_help(name))
     return 0
+
+
+def install_parler(print_fn: Callable[[str], None] = print, data_dir: Path | None = None) -> int:
+    """``backends install parler`` (kept for callers of the first version)."""
+    return install_backend("parler", print_fn, data_dir)
