@@ -24,10 +24,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipelines.emotion import EMOTIONS  # noqa: E402
 from projects_db import GenerationFilter, NewGeneration, Store  # noqa: E402
 
-EMOTIONS = ["neutral", "happy", "sad", "angry", "fearful", "surprised", "disgusted", "contemptuous"]
-WORDS = "river lantern morning quiet storm garden letter window harbour candle".split()
+WORDS = ["river", "lantern", "morning", "quiet", "storm", "garden", "letter", "window", "harbour",
+         "candle"]  # fmt: skip
 
 
 def build(store: Store, rows: int) -> int:
