@@ -1,0 +1,124 @@
+"""DICE-Talk port, sampler arithmetic: the window plan (main env) and our Euler steps and
+guidance (in the ``dice`` env), the steps checked against diffusers' own EulerDiscreteScheduler
+configured as SVD ships it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines import envs
+from pipelines.portrait.dice.windows import blend_weights, window_starts
+
+ROOT = Path(__file__).resolve().parents[3]
+
+CHECK = r"""
+import json, torch
+from diffusers import EulerDiscreteScheduler
+from pipelines.portrait.dice.sampling import EulerSchedule, guided
+
+svd = {
+    "beta_end": 0.012, "beta_schedule": "scaled_linear", "beta_start": 0.00085,
+    "clip_sample": False, "interpolation_type": "linear", "num_train_timesteps": 1000,
+    "prediction_type": "v_prediction", "set_alpha_to_one": False, "sigma_max": 700.0,
+    "sigma_min": 0.002, "skip_prk_steps": True, "steps_offset": 1,
+    "timestep_spacing": "leading", "timestep_type": "continuous", "trained_betas": None,
+    "use_karras_sigmas": True,
+}
+report = {}
+ref = EulerDiscreteScheduler.from_config(svd)
+ref.set_timesteps(25)
+ours = EulerSchedule.from_config(svd, 25)
+report["sigmas"] = (ref.sigmas - ours.sigmas).abs().max().item()
+ts = torch.stack([ours.timestep(i) for i in range(ours.steps)])
+report["timesteps"] = (ref.timesteps - ts).abs().max().item()
+x0 = torch.randn(2, 3, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+a, b = x0 * ref.init_noise_sigma, ours.initial_noise(x0)
+for i, t in enumerate(ref.timesteps):  # a stand-in model that depends on input and timestep
+    a = ref.step(torch.tanh(0.1 * ref.scale_model_input(a, t) + t), t, a).prev_sample
+    b = ours.step(b, torch.tanh(0.1 * ours.model_input(b, i) + ours.timestep(i)), i)
+report["denoise"] = (a - b).abs().max().item()
+report["denoise_scale"] = a.abs().max().item()
+try:
+    EulerSchedule.from_config({**svd, "prediction_type": "epsilon"}, 25)
+    report["refused"] = None
+except ValueError as exc:
+    report["refused"] = str(exc)
+u, r, au, f = (torch.randn(4, 5) for _ in range(4))
+dice = u + 3.0 * (r - u) + 6.0 * (f - r)  # DICE-Talk's 3-row guidance
+report["three_rows"] = (guided([u, r, f], [3.0, 6.0]) - dice).abs().max().item()
+report["four_rows_tied"] = (guided([u, r, au, f], [3.0, 6.0, 6.0]) - dice).abs().max().item()
+report["four_rows_split"] = (guided([u, r, au, f], [3.0, 6.0, 2.0]) - dice).abs().max().item()
+print("REPORT " + json.dumps(report))
+"""
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    try:
+        python = envs.ensure_env(envs.spec("dice"))
+    except envs.EnvBuildError as exc:
+        if exc.network:
+            pytest.skip(f"dice env not built: the package index is unreachable ({exc})")
+        raise
+    env = {**envs.clean_env_vars(), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [str(python), "-c", CHECK],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT "))
+    return dict(json.loads(line[len("REPORT ") :]))
+
+
+@pytest.mark.slow
+def test_euler_steps_match_diffusers_svd_scheduler(report: dict[str, Any]) -> None:
+    assert report["sigmas"] <= 1e-6 and report["timesteps"] <= 1e-6, report
+    assert report["denoise"] <= 1e-5 * max(1.0, report["denoise_scale"]), report
+    assert report["refused"] and "prediction_type" in report["refused"]
+
+
+@pytest.mark.slow
+def test_guidance_rows_reduce_to_dice_talks_and_split_audio_from_emotion(
+    report: dict[str, Any],
+) -> None:
+    assert report["three_rows"] <= 1e-5
+    assert report["four_rows_tied"] <= 1e-5
+    assert report["four_rows_split"] > 0.1
+
+
+@pytest.mark.parametrize(("frames", "size", "overlap"), [(50, 25, 0), (51, 25, 5), (7, 25, 4)])
+def test_windows_cover_exactly_the_clip_and_blend_to_one(
+    frames: int, size: int, overlap: int
+) -> None:
+    starts = window_starts(frames, size, overlap)
+    weights = blend_weights(frames, size, overlap)
+    length = min(size, frames)
+    assert starts[0] == 0 and starts[-1] + length == frames
+    assert all(b - a <= size - overlap for a, b in pairwise(starts))
+    totals = [0.0] * frames
+    for start, ws in zip(starts, weights, strict=True):
+        assert len(ws) == length and all(w > 0 for w in ws)
+        for j, w in enumerate(ws):
+            totals[start + j] += w
+    assert all(abs(t - 1.0) < 1e-9 for t in totals)
+
+
+def test_overlapping_windows_fade_across_the_seam() -> None:
+    weights = blend_weights(45, 25, 5)  # windows at 0 and 20: frames 20..24 shared
+    first, second = weights
+    assert first[:20] == [1.0] * 20 and second[5:] == [1.0] * 20
+    shared_first = first[20:]
+    assert shared_first == sorted(shared_first, reverse=True) and shared_first[0] < 1.0
+    with pytest.raises(ValueError, match="bad window plan"):
+        window_starts(10, 5, 5)
