@@ -77,3 +77,98 @@ def guided(rows: Sequence[torch.Tensor], scales: Sequence[float]) -> torch.Tenso
     for prev, row, scale in zip(rows[:-1], rows[1:], scales, strict=True):
         out = out + scale * (row - prev)
     return out
+
+
+@dataclass
+class ClipInputs:
+    """Everything the sampler needs for one clip of ``frames`` frames (one face, one voice).
+
+    Per-frame tensors have the clip's frames first. Unconditional tokens are what the audio
+    projection / emotion module make of silence / a zero prior.
+    """
+
+    reference_latents: torch.Tensor
+    """(channels, h, w): the photo's VAE latents, concatenated to every frame's noisy latents."""
+    image_embeds: torch.Tensor
+    """(n, D): the photo's CLIP image embedding (zeros for the unconditional row)."""
+    audio: torch.Tensor
+    uncond_audio: torch.Tensor
+    emotion: torch.Tensor
+    uncond_emotion: torch.Tensor
+    """(frames, tokens, D) each."""
+    spatial: torch.Tensor
+    """(frames, conv_in channels, h, w): the pose guider's map."""
+    mask: torch.Tensor | None
+    added_time_ids: torch.Tensor
+    """(3,): fps, motion bucket, noise augmentation."""
+
+    @property
+    def frames(self) -> int:
+        return int(self.audio.shape[0])
+
+
+def sample_latents(
+    unet: Any,
+    clip: ClipInputs,
+    schedule: EulerSchedule,
+    *,
+    window: int,
+    overlap: int,
+    reference_scale: float,
+    audio_scale: float,
+    emotion_scale: float | None = None,
+    generator: torch.Generator | None = None,
+    on_window: Any = None,
+) -> torch.Tensor:
+    """Denoise the whole clip: per step, every window's rows in one UNet call, guided, stepped
+    and cross-faded into the clip. ``emotion_scale=None`` ties it to ``audio_scale`` (DICE-Talk's
+    3 rows); otherwise a 4th row separates them. ``on_window(step, window_index)`` is called
+    after each window (progress; raise there to cancel). Returns (frames, channels, h, w).
+    """
+    from pipelines.portrait.dice.unet import DiceConditioning, dice_forward
+    from pipelines.portrait.dice.windows import blend_weights, window_starts
+
+    frames = clip.frames
+    ref = clip.reference_latents
+    noise = torch.randn(
+        (frames, unet.config.out_channels, *ref.shape[-2:]), generator=generator, dtype=ref.dtype
+    )
+    latents = schedule.initial_noise(noise)
+    starts = window_starts(frames, window, overlap)
+    weights = blend_weights(frames, window, overlap)
+    length = min(window, frames)
+    split = emotion_scale is not None
+    scales = [reference_scale, audio_scale]
+    if emotion_scale is not None:
+        scales.append(emotion_scale)
+    # rows: (image on?, audio on?, emotion on?)
+    rows = [(False, False, False), (True, False, False)]
+    rows += [(True, True, False)] * split + [(True, True, True)]
+    for step in range(schedule.steps):
+        blended = torch.zeros_like(latents)
+        for w, (start, ws) in enumerate(zip(starts, weights, strict=True)):
+            span = slice(start, start + length)
+            x = schedule.model_input(latents[span], step)
+            sample = torch.stack(
+                [torch.cat([x, ref.expand(length, -1, -1, -1) * img], dim=1) for img, _, _ in rows]
+            )
+            embeds = torch.stack([clip.image_embeds * img for img, _, _ in rows])
+            audio = torch.cat([(clip.audio if a else clip.uncond_audio)[span] for _, a, _ in rows])
+            emotion = torch.cat(
+                [(clip.emotion if e else clip.uncond_emotion)[span] for _, _, e in rows]
+            )
+            cond = DiceConditioning(
+                streams=[audio, emotion],
+                num_frames=length,
+                mask=clip.mask,
+                spatial=clip.spatial[span].unsqueeze(0).expand(len(rows), -1, -1, -1, -1),
+            )
+            tids = clip.added_time_ids.reshape(1, -1).expand(len(rows), -1)
+            with torch.no_grad():
+                v = dice_forward(unet, sample, schedule.timestep(step), embeds, tids, cond)
+            stepped = schedule.step(latents[span], guided(list(v), scales), step)
+            blended[span] += stepped * torch.tensor(ws, dtype=stepped.dtype).view(-1, 1, 1, 1)
+            if on_window is not None:
+                on_window(step, w)
+        latents = blended
+    return latents

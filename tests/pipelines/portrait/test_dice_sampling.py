@@ -1,10 +1,12 @@
 """DICE-Talk port, sampler arithmetic: the window plan (main env) and our Euler steps and
 guidance (in the ``dice`` env), the steps checked against diffusers' own EulerDiscreteScheduler
-configured as SVD ships it."""
+configured as SVD ships it, and the whole latent loop (windows, guidance rows, steps) on
+DICE-Talk's tiny UNet from the parity fixture."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from itertools import pairwise
 from pathlib import Path
@@ -16,9 +18,14 @@ from pipelines import envs
 from pipelines.portrait.dice.windows import blend_weights, window_starts
 
 ROOT = Path(__file__).resolve().parents[3]
+FIXTURE = Path(
+    os.environ.get(
+        "DICE_TINY_FIXTURE", ROOT.parent / "shared" / "fixtures" / "dice_tiny" / "ref.pt"
+    )
+)
 
 CHECK = r"""
-import json, torch
+import json, sys, torch
 from diffusers import EulerDiscreteScheduler
 from pipelines.portrait.dice.sampling import EulerSchedule, guided
 
@@ -54,12 +61,63 @@ dice = u + 3.0 * (r - u) + 6.0 * (f - r)  # DICE-Talk's 3-row guidance
 report["three_rows"] = (guided([u, r, f], [3.0, 6.0]) - dice).abs().max().item()
 report["four_rows_tied"] = (guided([u, r, au, f], [3.0, 6.0, 6.0]) - dice).abs().max().item()
 report["four_rows_split"] = (guided([u, r, au, f], [3.0, 6.0, 2.0]) - dice).abs().max().item()
+
+# the whole latent loop on DICE-Talk's tiny UNet (the parity fixture's weights)
+from pipelines.portrait.dice.sampling import ClipInputs, sample_latents
+from pipelines.portrait.dice.unet import build_unet, load_strict
+torch.set_num_threads(1)
+ref = torch.load(sys.argv[1], weights_only=True)
+config = dict(
+    sample_size=8, in_channels=8, out_channels=4,
+    down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+    up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+    block_out_channels=(32, 64), addition_time_embed_dim=8,
+    projection_class_embeddings_input_dim=24, layers_per_block=1, cross_attention_dim=32,
+    transformer_layers_per_block=1, num_attention_heads=(2, 4), num_frames=5,
+)
+unet = build_unet(config).eval()
+load_strict(unet, ref["sd"], "ref.pt")
+frames, g = 9, torch.Generator().manual_seed(1)
+happy, sad = (torch.randn(1, 4, 32, generator=g).expand(frames, -1, -1) for _ in range(2))
+
+
+def clip(emotion):
+    return ClipInputs(
+        reference_latents=ref["sample"][1, 0, 4:], image_embeds=ref["clip"][1],
+        audio=ref["audio"][:5].repeat(2, 1, 1)[:frames], uncond_audio=torch.zeros(frames, 4, 32),
+        emotion=emotion, uncond_emotion=torch.zeros(frames, 4, 32),
+        spatial=ref["spatial"][1].repeat(2, 1, 1, 1)[:frames], mask=ref["mask"],
+        added_time_ids=ref["tids"][0],
+    )
+
+
+def run(emotion, seed=7, **kw):
+    calls = []
+    out = sample_latents(
+        unet, clip(emotion), EulerSchedule.karras(2), window=5, overlap=2, reference_scale=3.0,
+        audio_scale=6.0, generator=torch.Generator().manual_seed(seed),
+        on_window=lambda step, w: calls.append((step, w)), **kw,
+    )
+    return out, calls
+
+
+a, calls = run(happy)
+report["loop_shape"] = list(a.shape)
+report["loop_finite"] = bool(torch.isfinite(a).all())
+report["loop_calls"] = calls
+report["same_seed"] = (a - run(happy)[0]).abs().max().item()
+report["other_seed"] = (a - run(happy, seed=8)[0]).abs().max().item()
+report["happy_vs_sad"] = (a - run(sad)[0]).abs().max().item()
+report["split_tied"] = (a - run(happy, emotion_scale=6.0)[0]).abs().max().item()
+report["split_no_emotion"] = (a - run(happy, emotion_scale=0.0)[0]).abs().max().item()
 print("REPORT " + json.dumps(report))
 """
 
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
+    if not FIXTURE.exists():
+        pytest.skip(f"DICE-Talk parity fixture not found at {FIXTURE} (set DICE_TINY_FIXTURE)")
     try:
         python = envs.ensure_env(envs.spec("dice"))
     except envs.EnvBuildError as exc:
@@ -68,7 +126,7 @@ def report() -> dict[str, Any]:
         raise
     env = {**envs.clean_env_vars(), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
-        [str(python), "-c", CHECK],
+        [str(python), "-c", CHECK, str(FIXTURE)],
         capture_output=True,
         text=True,
         env=env,
@@ -95,6 +153,19 @@ def test_guidance_rows_reduce_to_dice_talks_and_split_audio_from_emotion(
     assert report["three_rows"] <= 1e-5
     assert report["four_rows_tied"] <= 1e-5
     assert report["four_rows_split"] > 0.1
+
+
+@pytest.mark.slow
+def test_latent_loop_covers_the_clip_and_follows_seed_and_emotion(report: dict[str, Any]) -> None:
+    assert report["loop_shape"] == [9, 4, 8, 8] and report["loop_finite"]
+    # 2 steps x windows at frames 0, 3, 4: progress after every window, in order
+    assert report["loop_calls"] == [[s, w] for s in range(2) for w in range(3)]
+    assert report["same_seed"] == 0.0 and report["other_seed"] > 1e-2
+    assert report["happy_vs_sad"] > 1e-2
+    # a 4th row with the scales tied computes the same (to rounding: another batch size, times
+    # guidance 6, through a 700 -> 0.002 noise step)
+    assert report["split_tied"] <= 1e-3
+    assert report["split_no_emotion"] > 1e-2
 
 
 @pytest.mark.parametrize(("frames", "size", "overlap"), [(50, 25, 0), (51, 25, 5), (7, 25, 4)])
