@@ -141,6 +141,9 @@ def install_adapters(unet: Any, streams: int = len(STREAMS)) -> _Slot:
     for name, module in unet.named_modules():
         if not name.endswith("attn2") or not hasattr(module, "to_k"):
             continue
+        extras = ("spatial_norm", "group_norm", "norm_q", "norm_k")
+        if any(getattr(module, a, None) is not None for a in extras):
+            raise ValueError(f"{name}: DiceIPProcessor does not do {', '.join(extras)}")
         proc = DiceIPProcessor(
             module.to_k.out_features,
             module.to_k.in_features,
