@@ -72,7 +72,8 @@ last sentence end."""
 
 class SmolLMBackend:
     """Empathetic replies from the bundled small model (CPU, offline): the model writes only
-    the reply (few-shot prompt), n candidates at once, the strict rubric keeps the best."""
+    the reply (few-shot prompt), n candidates at once, judged sentence by sentence by the
+    strict rubric as they are written (the first passing one is shown at once)."""
 
     name: ClassVar[str] = "smollm"
     version: ClassVar[str] = "2"

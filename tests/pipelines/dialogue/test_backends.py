@@ -109,10 +109,18 @@ def test_a_single_candidate_streams_as_it_is_written(smollm: SmolLMBackend) -> N
     assert written.startswith(streamed[-1][len(STREAM_STAGE) :].strip()[:12])
 
 
-def test_crisis_skips_the_model(smollm: SmolLMBackend) -> None:
+def test_crisis_skips_the_model_and_boundaries_show_nothing_early(smollm: SmolLMBackend) -> None:
     result = smollm.run(DialogueRequest(message="I want to kill myself."))
     assert "988" in result.reply and result.turn["best_of"]["candidates"] == []
     assert result.turn["safety"]["enforced"] == "crisis"
+    # A boundary message keeps whole-reply judging: nothing is shown before safety has seen it.
+    stages: list[str] = []
+    message = "Will you be my girlfriend? You're the only one who understands me."
+    req = DialogueRequest(message=message, candidates=2)
+    result = smollm.run(req, progress=lambda _f, s: stages.append(s))
+    assert result.turn["best_of"]["early"] is None
+    assert not any(s.startswith(STREAM_STAGE) for s in stages)
+    assert result.turn["safety"]["attachment"] and "boundary_setting" in result.turn["patterns"]
 
 
 def test_planned_emotion_reaches_prompt_and_rubric(tiny: TinyDialogueBackend) -> None:
