@@ -9,7 +9,7 @@ emotion) tie the audio and emotion scales; a fourth row (reference + audio) sepa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,3 +172,20 @@ def sample_latents(
                 on_window(step, w)
         latents = blended
     return latents
+
+
+def decode_frames(vae: Any, latents: torch.Tensor, chunk: int) -> Iterator[torch.Tensor]:
+    """Decode (frames, channels, h, w) latents ``chunk`` frames at a time (the temporal decoder
+    sees each chunk as one clip, as SVD's pipeline decodes) and yield uint8 frames
+    (n, H, W, 3) as they come, so the caller can write them and let them go.
+    """
+    if chunk < 1:
+        raise ValueError("chunk must be at least 1 frame")
+    scale = 1.0 / vae.config.scaling_factor
+    dtype = next(vae.parameters()).dtype
+    for start in range(0, latents.shape[0], chunk):
+        z = latents[start : start + chunk].to(dtype) * scale
+        with torch.no_grad():
+            pixels = vae.decode(z, num_frames=z.shape[0]).sample
+        pixels = ((pixels.float() / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
+        yield pixels.permute(0, 2, 3, 1).contiguous()

@@ -110,6 +110,17 @@ report["other_seed"] = (a - run(happy, seed=8)[0]).abs().max().item()
 report["happy_vs_sad"] = (a - run(sad)[0]).abs().max().item()
 report["split_tied"] = (a - run(happy, emotion_scale=6.0)[0]).abs().max().item()
 report["split_no_emotion"] = (a - run(happy, emotion_scale=0.0)[0]).abs().max().item()
+
+# chunked decode with a tiny random temporal-decoder VAE: every frame once, uint8, in order
+from diffusers import AutoencoderKLTemporalDecoder
+from pipelines.portrait.dice.sampling import decode_frames
+torch.manual_seed(0)
+vae = AutoencoderKLTemporalDecoder(block_out_channels=(32,), latent_channels=4).eval()
+chunks = list(decode_frames(vae, a, chunk=4))
+report["decode_chunks"] = [list(c.shape) for c in chunks]
+report["decode_dtype"] = str(chunks[0].dtype)
+whole = torch.cat(chunks)
+report["decode_distinct"] = int(torch.unique(whole.reshape(9, -1), dim=0).shape[0])
 print("REPORT " + json.dumps(report))
 """
 
@@ -166,6 +177,13 @@ def test_latent_loop_covers_the_clip_and_follows_seed_and_emotion(report: dict[s
     # guidance 6, through a 700 -> 0.002 noise step)
     assert report["split_tied"] <= 1e-3
     assert report["split_no_emotion"] > 1e-2
+
+
+@pytest.mark.slow
+def test_chunked_decode_yields_every_frame_once(report: dict[str, Any]) -> None:
+    assert report["decode_chunks"] == [[4, 8, 8, 3], [4, 8, 8, 3], [1, 8, 8, 3]]
+    assert report["decode_dtype"] == "torch.uint8"
+    assert report["decode_distinct"] == 9
 
 
 @pytest.mark.parametrize(("frames", "size", "overlap"), [(50, 25, 0), (51, 25, 5), (7, 25, 4)])
