@@ -67,6 +67,8 @@ def build_tab(ctx: TabContext) -> None:
             interactive=False,
             label="Generations (newest first)",
             elem_id="generations-table",
+            wrap=True,
+            column_widths=["7%", "31%", "10%", "9%", "10%", "9%", "16%", "8%"],
         )
         nav = gr.State(new_nav())
         with gr.Accordion("Bulk actions: everything the filter matches, or a selection",

@@ -51,6 +51,7 @@ def test_rows_filters_details_rerun_fork_delete(services: Services) -> None:
     rows = lib.rows(pid)
     assert [r[0] for r in rows] == [happy, sad]
     assert rows[0][2:6] == ["tiny", "tiny", "happy", "done"] and rows[0][7].endswith(" s")
+    assert rows[0][1] == "la la la"  # the peek: the first words of the request
     assert [r[0] for r in lib.rows(pid, ALL, "sad")] == [sad]
     assert lib.rows(pid, "voice", ALL) == []
 
