@@ -86,3 +86,25 @@ def test_rows_filters_details_rerun_fork_delete(services: Services) -> None:
 def test_build_app_loads_nothing_heavy(services: Services) -> None:
     app = build_app(services)
     assert app.title == "Affect Studio"
+
+
+def test_peek_has_a_small_still_for_videos(services: Services) -> None:
+    import io
+
+    from PIL import Image
+
+    lib = Library(services)
+    pid, _ = lib.create_project("Stills")
+    store = services.store
+    g = store.create_generation(pid, task="portrait", backend="warp", backend_version="1",
+                                request={"audio": "talk.wav"}, seed=1, emotion="sad")  # fmt: skip
+    png = io.BytesIO()
+    Image.new("RGB", (400, 200), (200, 50, 50)).save(png, format="PNG")
+    rel = store.artifacts.write_bytes(pid, g.id, "stills", ".png", png.getvalue())
+    done = store.mark_finished(g.id, "done", artifacts={"stills": rel})
+    peek = lib.peek(done)
+    thumb = Path(peek.split("file=", 1)[1].split(")", 1)[0])
+    assert peek.startswith("![still](/gradio_api/file=") and thumb.name == "thumb.jpg"
+    with Image.open(thumb) as small:
+        assert small.size == (80, 40)  # the still at 40 px high, aspect kept
+    assert lib.peek(done) == peek  # made once, then reused
