@@ -181,6 +181,10 @@ def stop_postgres(cluster: Path) -> None:
 def run_tests(extra_args: list[str]) -> int:
     py = str(ensure_venv("dev"))
     ensure_chromium()
+    for name in ("parler", "dice"):  # the isolated backend envs: an install, not a test
+        _say(f"Backend environment {name} (built once, cached by its spec's hash) …")
+        if subprocess.run([py, str(ROOT / "launch.py"), "backends", "install", name]).returncode:
+            _say(f"The {name} environment could not be built; its tests will say why.")
     env = {**os.environ, "AFFECT_STUDIO_REQUIRE_BROWSER": "1"}
     pg = start_postgres()
     if pg:
