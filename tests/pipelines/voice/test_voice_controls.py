@@ -8,7 +8,7 @@ from pipelines.base import PipelineError
 from pipelines.emotion import EMOTIONS, PARLER_PITCH, PARLER_RATE, EmotionSpec
 from pipelines.media import TimedUnit, Timings
 from pipelines.voice import text, timings
-from pipelines.voice.accents import ACCENTS, accent, indian_english
+from pipelines.voice.accents import ACCENTS, accent, caribbean_english, indian_english
 from pipelines.voice.codeswitch import phonemize_sentence, split_scripts
 from pipelines.voice.describe import parse_description, to_description
 from pipelines.voice.prosody import EMOTION_PROSODY, prosody_for
@@ -56,9 +56,28 @@ def test_accents_and_aliases() -> None:
 
 def test_indian_english_rules() -> None:
     ipa = indian_english("wˈɔːɾɚ ðə tˈiːtʃɚ vˈeɪ ɡˈoʊ")
-    assert ipa == "wˈɔːʈəɾ də tˈiːtʃəɾ ʋˈeː ɡˈoː"
+    assert ipa == "wˈɔːʈəɹ də tˈiːtʃəɹ ʋˈeː ɡˈoː"
     # r: tapped between vowels ("very"), approximant at the onset and in clusters
     assert indian_english("vˈɛɹi ɹˈʌn tɹˈiː") == "ʋˈɛɾi ɹˈʌn tɹˈiː"
+
+
+def test_caribbean_english_rules() -> None:
+    # en-029's bare a (a vowel the voice never learned alone) → æ; unstressed ʌ → ə; dental off
+    ipa = caribbean_english("wˈɔːta ˈaafta and stˈeɪʃʌn lˈʌntʃ tˈaɪm ɡlˈaas t̪ɹiː")
+    assert ipa == "wˈɔːtæ ˈæftæ ænd stˈeɪʃən lˈʌntʃ tˈaɪm ɡlˈæs tɹiː"
+    # -ing keeps ŋ (not "in", "rain", "begin"); "was", "of" keep ʌ (not "lot" words)
+    ipa = caribbean_english("ɡˌoʊɪn ɪn ɹˈeɪn bɪɡˈɪn mˈɔənɪn, ɪt wɔz ɔvdə ʃˈɔp hadbɪn")
+    assert ipa == "ɡˌoʊɪŋ ɪn ɹˈeɪn bɪɡˈɪn mˈɔənɪŋ, ɪt wʌz ʌvdə ʃˈɔp hædbɪn"
+
+
+def test_lighter_accents_keep_their_features() -> None:
+    s = "Thank you for the water, I was going to the party very late."
+    car, ind = (
+        "".join(phonemize_sentence(s, ACCENTS[a]).phonemes) for a in ("caribbean", "indian")
+    )
+    assert "θ" not in car + ind and "ð" not in car + ind  # th stopped in both
+    assert "wˈɔːtæ" in car and "pˈɑəti" in car and "fədə" in car  # non-rhotic
+    assert "wˈɔːʈəɹ" in ind and "ʋˈɛɾi" in ind and "lˈeːt" in ind  # ʈ, ʋ, tap, eː
 
 
 def test_accents_phonemise_differently() -> None:
