@@ -141,9 +141,10 @@ class Dialogue:
         poll: float = 0.1,
         reveal: float = 0.02,
     ) -> Iterator[Streamed]:
-        """Run one turn; yields "thinking" updates while candidates are written and scored
-        (or the reply as it grows, for a single streamed candidate), then the chosen reply
-        revealed a few words at a time (``reveal`` seconds apart), then the recorded turn."""
+        """Run one turn; yields "thinking" updates until a reply is chosen (with best-of-n, as
+        soon as a candidate's first sentence passes the judge; else when all are judged whole;
+        a single streamed candidate grows as it is written), then the chosen reply revealed a
+        few words at a time (``reveal`` seconds apart), then the recorded turn."""
         conv = self.store.get_conversation(conversation_id)
         req = self.build_request(
             conversation_id,
