@@ -12,6 +12,7 @@ from pipelines.base import Cancelled, CancelToken
 from pipelines.emotion import EMOTIONS, EmotionSpec
 from pipelines.media import AudioClip
 from pipelines.voice import measure
+from pipelines.voice.accent_sets import ACCENT_HELD_OUT_SENTENCES
 from pipelines.voice.measure import EVERYDAY_SENTENCES as SENTENCES
 from pipelines.voice.piper import PiperBackend
 from pipelines.voice.request import VoiceRequest
@@ -86,22 +87,30 @@ def test_wer_us_accent(piper: PiperBackend, emotion: str) -> None:
 
 
 # Each accent neutral, and with the emotion that measured worst for it in
-# benchmarks/voice_quality.py (25 % for Caribbean and Indian sad speech, against a goal of 30 %).
+# benchmarks/voice_quality.py. Caribbean and Indian (whose rules issue 12 made lighter) on
+# sentences the rules were not tuned on (29.0 % for Caribbean neutral and Indian contemptuous
+# speech there, against a goal of 30 %); RP and Scottish on the everyday sentences.
 ACCENT_CASES = [
-    *((a, "neutral") for a in ("rp", "scottish", "caribbean", "indian")),
-    ("rp", "fearful"),
-    ("scottish", "happy"),
-    ("caribbean", "sad"),
-    ("indian", "sad"),
+    ("rp", "neutral", SENTENCES),
+    ("scottish", "neutral", SENTENCES),
+    ("rp", "fearful", SENTENCES),
+    ("scottish", "happy", SENTENCES),
+    ("caribbean", "neutral", ACCENT_HELD_OUT_SENTENCES),
+    ("caribbean", "sad", ACCENT_HELD_OUT_SENTENCES),
+    ("indian", "neutral", ACCENT_HELD_OUT_SENTENCES),
+    ("indian", "contemptuous", ACCENT_HELD_OUT_SENTENCES),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("accent", "emotion"), ACCENT_CASES)
-def test_wer_per_accent(piper: PiperBackend, accent: str, emotion: str) -> None:
-    res = piper.run(VoiceRequest(text=" ".join(SENTENCES), accent=accent, emotion=emotion))
+@pytest.mark.parametrize(("accent", "emotion", "sentences"), ACCENT_CASES)
+def test_wer_per_accent(
+    piper: PiperBackend, accent: str, emotion: str, sentences: tuple[str, ...]
+) -> None:
+    text = " ".join(sentences)
+    res = piper.run(VoiceRequest(text=text, accent=accent, emotion=emotion))
     heard = measure.transcribe(res.artifacts["audio"])
-    assert measure.wer(" ".join(SENTENCES), heard) <= 0.30, heard
+    assert measure.wer(text, heard) <= 0.30, heard
 
 
 def test_code_switched_text_is_one_clip_with_hindi_phonemes(piper: PiperBackend) -> None:
