@@ -145,7 +145,7 @@ def test_killed_mid_set_then_resumed_gives_exactly_the_grid(tmp_path: Path) -> N
         ({"factors": {"colour": ["red"]}}, "'colour' is not a voice request field"),
         ({"factors": {"emotion": []}}, "needs a non-empty list"),
         ({"factors": {"emotion": ["sad", "sad"]}}, "lists \"sad\" more than once"),
-        ({"factors": {"emotion": ["happy", "gloomy"]}}, "Item 2 (emotion=\"gloomy\")"),
+        ({"factors": {"emotion": ["happy", "glumpy"]}}, "Item 2 (emotion=\"glumpy\")"),
         ({"factors": {"seed": list(range(80)), "rate": [0.6 + i / 100 for i in range(80)]}},
          "6,400 items"),
         ({"base": {"text": ""}}, "Item 1"),
