@@ -3,6 +3,7 @@ in the address); bulk export / re-run / delete; details, re-run / fork / delete 
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -131,7 +132,7 @@ def build_tab(ctx: TabContext) -> None:
             rows, info, following = lib.page(
                 pid, values, size=int(size or 50), cursor=state["cursor"], first=state["first"]
             )
-            return [rows, info, {**state, "next": following}]
+            return [rows, info, {**state, "next": following, "view": view_key(pid, values, size)}]
 
         def split(args: tuple[Any, ...]) -> tuple[int | None, list[Any], Any, Nav]:
             return args[0], list(args[1 : 1 + len(filters)]), args[-2], args[-1]
@@ -181,14 +182,24 @@ def build_tab(ctx: TabContext) -> None:
         delete.click(guarded(on_delete, len(everything) + 1), [confirm, *view],
                      [status, confirm, *everything[1:]])  # fmt: skip
 
-        def on_project(pid: int | None) -> list[Any]:
-            return [gr.update(choices=lib.backend_filter_choices(pid), value=ALL),
-                    gr.update(choices=lib.set_filter_choices(pid), value=ALL)]  # fmt: skip
+        def on_project(pid: int | None, backend: Any, chosen_set: Any) -> list[Any]:
+            """The project's backends and sets; a filter value is reset only when the project
+            has no such choice (a reset is a change, which would reload the table again)."""
+            out = []
+            for choices, value in ((lib.backend_filter_choices(pid), backend),
+                                   (lib.set_filter_choices(pid), chosen_set)):  # fmt: skip
+                values = [c[1] if isinstance(c, tuple) else c for c in choices]
+                out.append(gr.update(choices=choices, value=value if value in values else ALL))
+            return out
 
-        project.change(on_project, [project], [backend_f, set_f])
+        project.change(on_project, [project, backend_f, set_f], [backend_f, set_f])
 
         def on_filter(*args: Any) -> list[Any]:
-            pid, values, size, _state = split(args)
+            pid, values, size, state = split(args)
+            if state.get("view") == view_key(pid, values, size):
+                # nothing changed (a field left without an edit, a repeated event): keep the
+                # page the user is on
+                return [gr.skip()] * len(filter_outputs)
             # the status line is left alone: it may be telling about a click just made
             return [gr.skip(), *table_of(pid, values, size, new_nav()), None, *show(None)]
 
@@ -205,11 +216,12 @@ def build_tab(ctx: TabContext) -> None:
             def turn(*args: Any) -> list[Any]:
                 pid, values, size, state = split(args)
                 if step > 0 and state["next"]:
-                    state = {"cursor": state["next"], "stack": [*state["stack"], state["cursor"]],
-                             "first": state["first"] + int(size or 50), "next": None}  # fmt: skip
+                    ahead = state["first"] + int(size or 50)
+                    state = {**state, "cursor": state["next"], "first": ahead,
+                             "stack": [*state["stack"], state["cursor"]], "next": None}  # fmt: skip
                 elif step < 0 and state["stack"]:
                     back = max(1, state["first"] - int(size or 50))
-                    state = {"cursor": state["stack"][-1], "stack": state["stack"][:-1],
+                    state = {**state, "cursor": state["stack"][-1], "stack": state["stack"][:-1],
                              "first": back, "next": None}  # fmt: skip
                 return [gr.skip(), *table_of(pid, values, size, state)]
 
@@ -342,7 +354,12 @@ Nav = dict[str, Any]
 
 
 def new_nav() -> Nav:
-    return {"cursor": None, "stack": [], "next": None, "first": 1}
+    return {"cursor": None, "stack": [], "next": None, "first": 1, "view": None}
+
+
+def view_key(pid: int | None, values: list[Any], size: Any) -> str:
+    """What a table shows, as one string (the same filters give the same key)."""
+    return json.dumps([pid, [str(v).strip() for v in values], str(size)])
 
 
 KEEP_IN_URL = """(...v) => {
