@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pipelines import envs
+from tests.pipelines.portrait.dice_env import run_in_dice_env
 
 pytestmark = [pytest.mark.gpu, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[3]
 GIB = 2**30
 
 PROBE = r"""
@@ -70,25 +68,7 @@ print("REPORT " + json.dumps(report))
 
 
 def run_probe(args: dict[str, Any]) -> dict[str, Any]:
-    try:
-        python = envs.ensure_env(envs.spec("dice"))
-    except envs.EnvBuildError as exc:
-        if exc.network:
-            pytest.skip(f"dice env not built: the package index is unreachable ({exc})")
-        raise
-    env = {**envs.clean_env_vars(), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [str(python), "-c", PROBE, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT "))
-    return dict(json.loads(line[len("REPORT ") :]))
+    return run_in_dice_env(PROBE, json.dumps(args), threads=None, timeout=900)[0]
 
 
 def test_one_window_at_512_fits_24_gb() -> None:

@@ -8,25 +8,17 @@ package index cannot be reached to build it), in one subprocess that reports JSO
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipelines import envs
+from tests.pipelines.portrait.dice_env import FIXTURE, ROOT, need_fixture, run_in_dice_env
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[3]
-FIXTURE = Path(
-    os.environ.get(
-        "DICE_TINY_FIXTURE", ROOT.parent / "shared" / "fixtures" / "dice_tiny" / "ref.pt"
-    )
-)
 
 CHECK = r"""
 import json, sys, torch
@@ -37,14 +29,7 @@ from pipelines.portrait.dice.unet import (
 torch.manual_seed(0)
 torch.set_num_threads(1)
 ref = torch.load(sys.argv[1], weights_only=True)
-config = dict(
-    sample_size=8, in_channels=8, out_channels=4,
-    down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
-    up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
-    block_out_channels=(32, 64), addition_time_embed_dim=8,
-    projection_class_embeddings_input_dim=24, layers_per_block=1, cross_attention_dim=32,
-    transformer_layers_per_block=1, num_attention_heads=(2, 4), num_frames=5,
-)
+from tests.pipelines.portrait.dice_tiny import CONFIG as config
 unet = build_unet(config).eval()
 report = {}
 sd = dict(ref["sd"])
@@ -89,27 +74,8 @@ print("REPORT " + json.dumps(report))
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
-    if not FIXTURE.exists():
-        pytest.skip(f"DICE-Talk parity fixture not found at {FIXTURE} (set DICE_TINY_FIXTURE)")
-    try:
-        python = envs.ensure_env(envs.spec("dice"))
-    except envs.EnvBuildError as exc:
-        if exc.network:
-            pytest.skip(f"dice env not built: the package index is unreachable ({exc})")
-        raise
-    env = {**envs.clean_env_vars(), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [str(python), "-c", CHECK, str(FIXTURE)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT "))
-    return dict(json.loads(line[len("REPORT ") :]))
+    need_fixture()
+    return run_in_dice_env(CHECK, str(FIXTURE))[0]
 
 
 def test_dice_fixture_loads_strictly_and_reproduces_dice_talks_output(

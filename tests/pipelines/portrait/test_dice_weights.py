@@ -8,24 +8,14 @@ a message naming the file and the keys; pickles other than tensors or numpy arra
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pipelines import envs
+from tests.pipelines.portrait.dice_env import FIXTURE, need_fixture, run_in_dice_env
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[3]
-FIXTURE = Path(
-    os.environ.get(
-        "DICE_TINY_FIXTURE", ROOT.parent / "shared" / "fixtures" / "dice_tiny" / "ref.pt"
-    )
-)
 
 CHECK = r"""
 import json, os, pickle, sys
@@ -40,14 +30,8 @@ torch.manual_seed(0)
 torch.set_num_threads(1)
 ref = torch.load(sys.argv[1], weights_only=True)
 root = Path(sys.argv[2])
-config = dict(
-    sample_size=8, in_channels=8, out_channels=4,
-    down_block_types=["CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"],
-    up_block_types=["UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"],
-    block_out_channels=[32, 64], addition_time_embed_dim=8,
-    projection_class_embeddings_input_dim=24, layers_per_block=1, cross_attention_dim=32,
-    transformer_layers_per_block=1, num_attention_heads=[2, 4], num_frames=5,
-)
+from tests.pipelines.portrait.dice_tiny import CONFIG
+config = {k: list(v) if isinstance(v, tuple) else v for k, v in CONFIG.items()}  # as JSON has it
 dice = root / "DICE-Talk"  # DICE-Talk's own spelling; the loader matches case-insensitively
 (root / "stable-video-diffusion-img2vid-xt" / "unet").mkdir(parents=True)
 (root / "whisper-tiny").mkdir()
@@ -145,29 +129,11 @@ print("REPORT " + json.dumps(report))
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    if not FIXTURE.exists():
-        pytest.skip(f"DICE-Talk parity fixture not found at {FIXTURE} (set DICE_TINY_FIXTURE)")
-    try:
-        python = envs.ensure_env(envs.spec("dice"))
-    except envs.EnvBuildError as exc:
-        if exc.network:
-            pytest.skip(f"dice env not built: the package index is unreachable ({exc})")
-        raise
+    need_fixture()
     folder = tmp_path_factory.mktemp("dice-weights") / "models"
-    env = {**envs.clean_env_vars(), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [str(python), "-c", CHECK, str(FIXTURE), str(folder)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert "pwned" not in proc.stdout
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT "))
-    return dict(json.loads(line[len("REPORT ") :]))
+    found, stdout = run_in_dice_env(CHECK, str(FIXTURE), str(folder))
+    assert "pwned" not in stdout
+    return found
 
 
 def test_folder_in_dice_layout_loads_and_reproduces_dice_talk(report: dict[str, Any]) -> None:
