@@ -208,7 +208,8 @@ def build_tab(ctx: TabContext) -> None:
             trigger = (
                 component.submit if component in (text_f, since_f, until_f) else component.change
             )
-            trigger(guarded(on_filter, len(filter_outputs)), view, filter_outputs, js=KEEP_IN_URL)
+            trigger(guarded(on_filter, len(filter_outputs)), view, filter_outputs, js=KEEP_IN_URL,
+                    queue=False)  # fmt: skip
         for box in (text_f, since_f, until_f):  # typed filters also apply when left
             box.blur(guarded(on_filter, len(filter_outputs)), view, filter_outputs, js=KEEP_IN_URL)
 
@@ -227,8 +228,8 @@ def build_tab(ctx: TabContext) -> None:
 
             return guarded(turn, 1 + len(table_outputs))
 
-        next_b.click(on_page(1), view, [status, *table_outputs])
-        prev_b.click(on_page(-1), view, [status, *table_outputs])
+        next_b.click(on_page(1), view, [status, *table_outputs], queue=False)
+        prev_b.click(on_page(-1), view, [status, *table_outputs], queue=False)
 
         def on_refresh(gid: int | None, *args: Any) -> list[Any]:
             return ["", *refresh_all(gid, *args)]
