@@ -113,8 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = be.add_subparsers(dest="action", metavar="ACTION")
     bl = bsub.add_parser("list", help="list the backends (the default)")
     bl.add_argument("--json", action="store_true")
-    bi = bsub.add_parser("install", help="build the isolated environment of a backend")
-    bi.add_argument("backend", choices=("parler", "dice"))
+    bi = bsub.add_parser(
+        "install", help="build a backend's isolated environment, or install a fuller soundfont"
+    )
+    bi.add_argument("backend", choices=("parler", "dice", "soundfont"))
     return parser
 
 
@@ -142,6 +144,10 @@ def _project_id(services: Services, name: str) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "backends" and getattr(args, "action", None) == "install":
+        if args.backend == "soundfont":
+            from studio.commands.soundfont_install import install_soundfont
+
+            return install_soundfont(print)
         from studio.commands.backends_install import install_backend
 
         return install_backend(args.backend, print)
