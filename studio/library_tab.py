@@ -247,8 +247,10 @@ def build_tab(ctx: TabContext) -> None:
                 values[-1] = int(values[-1])
             return [*values, size if size in PAGE_SIZES else 50]
 
-        if ctx.app is not None:
-            ctx.app.load(restore, None, [*filters, size_f])
+        if ctx.app is not None:  # then the table, whichever of the page's loads ends last
+            ctx.app.load(restore, None, [*filters, size_f]).then(
+                guarded(on_filter, len(filter_outputs)), view, filter_outputs, queue=False
+            )
 
         def on_select(evt: gr.SelectData) -> list[Any]:
             row = evt.row_value or []
