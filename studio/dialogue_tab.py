@@ -81,7 +81,7 @@ def build_tab(ctx: TabContext) -> None:
                 return [[], problem(exc)]
 
         conversation.input(on_pick, [conversation], [chat, panel])
-        project.change(lambda pid: refresh(pid, None), [project], [conversation])
+        project.change(lambda pid: refresh(pid, None), [project], [conversation], queue=False)
 
         def on_send(
             pid: int | None,

@@ -192,7 +192,7 @@ def build_tab(ctx: TabContext) -> None:
                 out.append(gr.update(choices=choices, value=value if value in values else ALL))
             return out
 
-        project.change(on_project, [project, backend_f, set_f], [backend_f, set_f])
+        project.change(on_project, [project, backend_f, set_f], [backend_f, set_f], queue=False)
 
         def on_filter(*args: Any) -> list[Any]:
             pid, values, size, state = split(args)

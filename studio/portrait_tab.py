@@ -285,5 +285,5 @@ def build_tab(ctx: TabContext) -> None:
         def on_project(pid: int | None) -> Any:
             return gr.update(choices=tab.voice_choices(pid), value=None)
 
-        ctx.project.change(on_project, ctx.project, voice_gen)
+        ctx.project.change(on_project, ctx.project, voice_gen, queue=False)
         mode.change(on_project, ctx.project, voice_gen)

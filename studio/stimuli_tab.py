@@ -191,7 +191,7 @@ def build_tab(ctx: TabContext) -> None:
         def on_project(pid: int | None) -> Any:
             return gr.update(choices=set_choices(stimuli, pid), value=None)
 
-        ctx.project.change(on_project, [ctx.project], [chosen])
+        ctx.project.change(on_project, [ctx.project], [chosen], queue=False)
 
         def on_choose(set_id: int | None) -> list[Any]:
             try:

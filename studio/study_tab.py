@@ -140,7 +140,7 @@ def build_tab(ctx: TabContext) -> None:
         def on_project(pid: int | None) -> Any:
             return gr.update(choices=set_choices(stimuli, pid), value=None)
 
-        ctx.project.change(on_project, [ctx.project], [chosen_set])
+        ctx.project.change(on_project, [ctx.project], [chosen_set], queue=False)
 
         def on_set(set_id: int | None) -> Any:
             return gr.update(choices=study_choices(set_id), value=None)
