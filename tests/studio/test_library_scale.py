@@ -62,11 +62,15 @@ def test_cli_pages_and_a_streamed_bulk_export(tmp_path: Path) -> None:
         project = next(p.id for p in services.store.list_projects() if p.name == "Big")
         everything = library_bulk.make_filter(project)
         some = library_bulk.make_filter(project, ids=f"{ids[-1]}-{ids[-200]}")
+        # once unmeasured: Python interns every path part it meets (a process-wide table that
+        # grows once), which is not the export's memory
+        library_bulk.export_zip(services, everything, tmp_path / "warm.zip")
         n_all, peak_all = _peak_export(services, everything, tmp_path / "all.zip")
         n_some, peak_some = _peak_export(services, some, tmp_path / "some.zip")
+        print(f"export peak memory: 1,000 items {peak_all:,} B, 200 items {peak_some:,} B")
     assert (n_all, n_some) == (1000, 200)
     # memory flat: five times the items, not five times the memory
-    assert peak_all < 1.5 * peak_some + 2_000_000, (peak_all, peak_some)
+    assert peak_all < 1.5 * peak_some + 500_000, (peak_all, peak_some)
     with zipfile.ZipFile(tmp_path / "all.zip") as zf:
         rows = list(csv.DictReader(io.StringIO(zf.read("manifest.csv").decode())))
         assert sorted(int(r["id"]) for r in rows) == sorted(ids)
