@@ -87,14 +87,15 @@ def test_wer_us_accent(piper: PiperBackend, emotion: str) -> None:
 
 
 # Each accent neutral, and with the emotion that measured worst for it in
-# benchmarks/voice_quality.py. Caribbean and Indian (whose rules issue 12 made lighter) on
-# sentences the rules were not tuned on (29.0 % for Caribbean neutral and Indian contemptuous
-# speech there, against a goal of 30 %); RP and Scottish on the everyday sentences.
+# benchmarks/voice_quality.py. Caribbean, Indian and Scottish (whose rules issue 12 made
+# lighter) on sentences the rules were not tuned on (29.0 % for Caribbean neutral and Indian
+# contemptuous speech there, 26.7 % Scottish neutral, against a goal of 30 %); RP on the
+# everyday sentences.
 ACCENT_CASES = [
     ("rp", "neutral", SENTENCES),
-    ("scottish", "neutral", SENTENCES),
     ("rp", "fearful", SENTENCES),
-    ("scottish", "happy", SENTENCES),
+    ("scottish", "neutral", ACCENT_HELD_OUT_SENTENCES),
+    ("scottish", "angry", ACCENT_HELD_OUT_SENTENCES),
     ("caribbean", "neutral", ACCENT_HELD_OUT_SENTENCES),
     ("caribbean", "sad", ACCENT_HELD_OUT_SENTENCES),
     ("indian", "neutral", ACCENT_HELD_OUT_SENTENCES),

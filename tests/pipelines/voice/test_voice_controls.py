@@ -8,7 +8,13 @@ from pipelines.base import PipelineError
 from pipelines.emotion import EMOTIONS, PARLER_PITCH, PARLER_RATE, EmotionSpec
 from pipelines.media import TimedUnit, Timings
 from pipelines.voice import text, timings
-from pipelines.voice.accents import ACCENTS, accent, caribbean_english, indian_english
+from pipelines.voice.accents import (
+    ACCENTS,
+    accent,
+    caribbean_english,
+    indian_english,
+    scottish_english,
+)
 from pipelines.voice.codeswitch import phonemize_sentence, split_scripts
 from pipelines.voice.describe import parse_description, to_description
 from pipelines.voice.prosody import EMOTION_PROSODY, prosody_for
@@ -68,6 +74,19 @@ def test_caribbean_english_rules() -> None:
     # -ing keeps ŋ (not "in", "rain", "begin"); "was", "of" keep ʌ (not "lot" words)
     ipa = caribbean_english("ɡˌoʊɪn ɪn ɹˈeɪn bɪɡˈɪn mˈɔənɪn, ɪt wɔz ɔvdə ʃˈɔp hadbɪn")
     assert ipa == "ɡˌoʊɪŋ ɪn ɹˈeɪn bɪɡˈɪn mˈɔənɪŋ, ɪt wʌz ʌvdə ʃˈɔp hædbɪn"
+
+
+def test_scottish_english_rules() -> None:
+    # short trap a → æ (not the long bath aː, nor a in aɪ/aʊ); final ɜ → ɚ; ʌu → aʊ; ʉ → u
+    ipa = scottish_english("and bˈaŋk ˈaːftɜ nˈaɪs wˈɔːtɜ ˈʌuɜz ɡˈʉd")
+    assert ipa == "ænd bˈæŋk ˈaːftɚ nˈaɪs wˈɔːtɚ ˈaʊɚz ɡˈud"
+
+
+def test_scottish_keeps_its_features() -> None:
+    s = "They will go to the park and turn off the lights at home."
+    sco = "".join(phonemize_sentence(s, ACCENTS["scottish"]).phonemes)
+    assert "ðeː" in sco and "hˈoːm" in sco  # monophthong eː/oː
+    assert "pˈaːɹk" in sco and "tˈʌɹn" in sco  # rhotic, bath/start aː, turn ʌɹ
 
 
 def test_lighter_accents_keep_their_features() -> None:
