@@ -2,10 +2,11 @@
 
 The Piper voice is driven by IPA phonemes, so an accent is a choice of phonemiser: espeak-ng's
 American, RP, Scottish and Caribbean English voices give each accent's vowels, rhoticity and
-consonants for the same speaker (Caribbean made lighter where the voice mumbled it). Indian
-English has no espeak-ng voice, so it is the American phonemisation rewritten by rules from the
-phonology of Indian English (retroflex t where American English flaps, th stopped to t/d, ʋ for
-v, r tapped between vowels, monophthong eː/oː, full vowels where native English reduces them).
+consonants for the same speaker (Caribbean and Scottish lighter where the voice mumbled them).
+Indian English has no espeak-ng voice, so it is the American phonemisation rewritten by rules
+from the phonology of Indian English (retroflex t where American English flaps, th stopped to
+t/d, ʋ for v, r tapped between vowels, monophthong eː/oː, full vowels where native English
+reduces them).
 
 The rules were tuned for pocketsphinx's WER on ``measure.EVERYDAY_SENTENCES`` and
 ``measure.SECOND_TUNING_SENTENCES`` and are checked on ``accent_sets.ACCENT_HELD_OUT_SENTENCES``
