@@ -87,7 +87,7 @@ class ParticipantPages:
             else MOS_LABELS if study.design == "mos" else []
         )  # fmt: skip
         prompt = PROMPTS[study.design] if row.check is None else designs.ATTENTION[study.design][0]
-        if _is_gold(row):
+        if designs.is_gold(row.check):
             prompt = PROMPTS[study.design]  # a gold item looks like any other trial
         clips = [f"/study/{code}/media/{token}"]
         clips += [f"/study/{code}/media/{token}/{k}" for k in range(1, len(shown))]
@@ -167,10 +167,6 @@ class ParticipantPages:
         if item.generation_id is None:
             return 0.0
         return self.store.get_generation(item.generation_id).media_seconds or 0.0
-
-
-def _is_gold(row: TrialRow) -> bool:
-    return isinstance(row.check, dict) and "gold" in row.check
 
 
 def _mos_value(design: str, raw: object) -> object:

@@ -73,7 +73,8 @@ class Studies:
         included = [i for i in self.store.stimulus_items(set_id) if i.included]
         by_number = {i.position + 1: i for i in included}
         gold_items = []
-        for number in dict.fromkeys(int(n) for n in gold):
+        numbers = list(dict.fromkeys(int(n) for n in gold))
+        for number in numbers:
             if number not in by_number:
                 raise PipelineError(f"Gold item {number} is not an included item of the set.")
             item = by_number[number]
@@ -82,7 +83,7 @@ class Studies:
         pool_items = [i for i in included if i.id not in gold_ids]
         config: dict[str, Any] = {
             "per_participant": per_participant, "participants": participants,
-            "attention_rate": attention_rate, "gold": sorted(dict.fromkeys(int(n) for n in gold)),
+            "attention_rate": attention_rate, "gold": sorted(numbers),
             "ask": extras,
         }  # fmt: skip
         units: list[tuple[int, ...]] = [(i.id,) for i in pool_items]

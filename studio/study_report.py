@@ -51,7 +51,7 @@ def build(
         "participants": len({r.participant for r in kept}),
         "answers": len(kept),
         "attention_checks": sum(_is_attention(r) for r in answered),
-        "gold_checks": sum(_is_gold(r) for r in answered),
+        "gold_checks": sum(designs.is_gold(r.check) for r in answered),
         "excluded_participants": len(reasons),
         "flagged": sorted(reasons),
         "flag_reasons": {p: reasons[p] for p in sorted(reasons)},
@@ -84,12 +84,8 @@ def _extra_ratings(rows: list[TrialRow], asked: list[str]) -> dict[str, Any]:
     return out
 
 
-def _is_gold(row: TrialRow) -> bool:
-    return isinstance(row.check, dict) and "gold" in row.check
-
-
 def _is_attention(row: TrialRow) -> bool:
-    return row.check is not None and not _is_gold(row)
+    return row.check is not None and not designs.is_gold(row.check)
 
 
 def _flags(
@@ -101,7 +97,7 @@ def _flags(
         failed = _is_attention(r) and not designs.passed_check(study.design, r.check, r.response)
         if failed and "failed an attention check" not in reasons[r.participant]:
             reasons[r.participant].append("failed an attention check")
-        if _is_gold(r):
+        if designs.is_gold(r.check):
             gold[r.participant].append(designs.passed_check(study.design, r.check, r.response))
     for person, results in gold.items():
         wrong = results.count(False)

@@ -204,7 +204,8 @@ def passed_check(design: str, expected: object, answer: object) -> bool:
     """Whether a quality-control answer is right: an attention check's the one it asked for; a
     gold item's its known answer (for a transcription: at most 25 % word errors)."""
     answer = main_answer(answer)
-    if isinstance(expected, dict) and "gold" in expected:
+    if is_gold(expected):
+        assert isinstance(expected, dict)
         if design == "transcribe":
             return wer(str(expected["gold"]), str(answer)) <= GOLD_MAX_WER
         return bool(answer == expected["gold"])
@@ -218,6 +219,11 @@ def passed_check(design: str, expected: object, answer: object) -> bool:
 GOLD_MAX_WER = 0.25
 GOLD_DESIGNS = ("emotion-id", "transcribe")
 """Designs whose items carry a known answer (the intended emotion; the spoken text)."""
+
+
+def is_gold(check: object) -> bool:
+    """Whether a trial's quality-control expectation marks a gold item."""
+    return isinstance(check, dict) and "gold" in check
 
 
 def gold_answer(design: str, factors: Mapping[str, Any]) -> object:
