@@ -1,0 +1,1 @@
+"""The learned music generator (EmoGen stage 2): vocabulary, controls, checkpoint, training."""
