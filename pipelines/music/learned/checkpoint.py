@@ -33,8 +33,6 @@ CONFIG_KEYS = (
     "licence",
 )
 BUCKETED = ("DENS", "REG", "TRIAD", "INTV")
-LAYER_PARTS = ("ln1.w", "ln1.b", "qkv.w", "qkv.b", "out.w", "out.b")
-LAYER_PARTS += ("ln2.w", "ln2.b", "fc.w", "fc.b", "proj.w", "proj.b")
 
 
 def weight_shapes(config: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -107,7 +105,8 @@ def save_checkpoint(path: Path, config: Mapping[str, Any], weights: Mapping[str,
     path = Path(path)
     tmp = path.with_name(path.name + ".part.npz")
     with tmp.open("wb") as fh:
-        np.savez(fh, config=np.array(json.dumps(dict(config))), **arrays)
+        arrays["config"] = np.array(json.dumps(dict(config)))
+        np.savez(fh, allow_pickle=False, **arrays)
     tmp.replace(path)
 
 
