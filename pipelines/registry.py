@@ -86,6 +86,15 @@ BACKENDS: tuple[BackendSpec, ...] = (
     ),
     BackendSpec(
         "portrait",
+        "dice",
+        "pipelines.portrait.dice.backend:DiceBackend",
+        "DICE-Talk diffusion (GPU, ~20 GB) from your own weights in --model-dir, in its own "
+        "environment (python launch.py backends install dice). Weights: DICE-Talk CC BY-NC-SA "
+        "4.0 (non-commercial); Stable Video Diffusion under its own licence.",
+        needs_setup=True,
+    ),
+    BackendSpec(
+        "portrait",
         "tiny",
         "pipelines.portrait.tiny:TinyPortraitBackend",
         "A drawn cartoon face animated in code, for tests.",

@@ -123,15 +123,22 @@ def sample_latents(
     """Denoise the whole clip: per step, every window's rows in one UNet call, guided, stepped
     and cross-faded into the clip. ``emotion_scale=None`` ties it to ``audio_scale`` (DICE-Talk's
     3 rows); otherwise a 4th row separates them. ``on_window(step, window_index)`` is called
-    after each window (progress; raise there to cancel). Returns (frames, channels, h, w).
+    after each window (progress; raise there to cancel). Returns (frames, channels, h, w) in
+    float32 on the CPU. Per-frame inputs may stay on the CPU (each window is moved to the device
+    of ``clip.reference_latents``, where the UNet is); the guidance arithmetic runs in float32.
     """
     from pipelines.portrait.dice.unet import DiceConditioning, dice_forward
     from pipelines.portrait.dice.windows import blend_weights, window_starts
 
     frames = clip.frames
     ref = clip.reference_latents
+    device, dtype = ref.device, ref.dtype
+    # the clip's latents stay on the CPU in float32; each window goes to the UNet's device, so
+    # device memory does not grow with the clip's length
     noise = torch.randn(
-        (frames, unet.config.out_channels, *ref.shape[-2:]), generator=generator, dtype=ref.dtype
+        (frames, unet.config.out_channels, *ref.shape[-2:]),
+        generator=generator,
+        dtype=torch.float32,
     )
     latents = schedule.initial_noise(noise)
     starts = window_starts(frames, window, overlap)
@@ -144,29 +151,36 @@ def sample_latents(
     # rows: (image on?, audio on?, emotion on?)
     rows = [(False, False, False), (True, False, False)]
     rows += [(True, True, False)] * split + [(True, True, True)]
+    embeds = torch.stack([clip.image_embeds * img for img, _, _ in rows])
+    tids = clip.added_time_ids.reshape(1, -1).expand(len(rows), -1).to(device, dtype)
+
+    def tokens(on: torch.Tensor, off: torch.Tensor, span: slice, flags: list[bool]) -> torch.Tensor:
+        return torch.cat([(on if f else off)[span] for f in flags]).to(device, dtype)
+
     for step in range(schedule.steps):
         blended = torch.zeros_like(latents)
         for w, (start, ws) in enumerate(zip(starts, weights, strict=True)):
             span = slice(start, start + length)
-            x = schedule.model_input(latents[span], step)
+            x = schedule.model_input(latents[span], step).to(device, dtype)
             sample = torch.stack(
                 [torch.cat([x, ref.expand(length, -1, -1, -1) * img], dim=1) for img, _, _ in rows]
             )
-            embeds = torch.stack([clip.image_embeds * img for img, _, _ in rows])
-            audio = torch.cat([(clip.audio if a else clip.uncond_audio)[span] for _, a, _ in rows])
-            emotion = torch.cat(
-                [(clip.emotion if e else clip.uncond_emotion)[span] for _, _, e in rows]
-            )
             cond = DiceConditioning(
-                streams=[audio, emotion],
+                streams=[
+                    tokens(clip.audio, clip.uncond_audio, span, [a for _, a, _ in rows]),
+                    tokens(clip.emotion, clip.uncond_emotion, span, [e for _, _, e in rows]),
+                ],
                 num_frames=length,
                 mask=clip.mask,
-                spatial=clip.spatial[span].unsqueeze(0).expand(len(rows), -1, -1, -1, -1),
+                spatial=clip.spatial[span]
+                .to(device, dtype)
+                .unsqueeze(0)
+                .expand(len(rows), -1, -1, -1, -1),
             )
-            tids = clip.added_time_ids.reshape(1, -1).expand(len(rows), -1)
             with torch.no_grad():
                 v = dice_forward(unet, sample, schedule.timestep(step), embeds, tids, cond)
-            stepped = schedule.step(latents[span], guided(list(v), scales), step)
+            v = guided(list(v.float()), scales).cpu()
+            stepped = schedule.step(latents[span], v, step)
             blended[span] += stepped * torch.tensor(ws, dtype=stepped.dtype).view(-1, 1, 1, 1)
             if on_window is not None:
                 on_window(step, w)
@@ -182,10 +196,10 @@ def decode_frames(vae: Any, latents: torch.Tensor, chunk: int) -> Iterator[torch
     if chunk < 1:
         raise ValueError("chunk must be at least 1 frame")
     scale = 1.0 / vae.config.scaling_factor
-    dtype = next(vae.parameters()).dtype
+    param = next(vae.parameters())
     for start in range(0, latents.shape[0], chunk):
-        z = latents[start : start + chunk].to(dtype) * scale
+        z = latents[start : start + chunk].to(param.device, param.dtype) * scale
         with torch.no_grad():
             pixels = vae.decode(z, num_frames=z.shape[0]).sample
         pixels = ((pixels.float() / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
-        yield pixels.permute(0, 2, 3, 1).contiguous()
+        yield pixels.permute(0, 2, 3, 1).contiguous().cpu()

@@ -1,17 +1,12 @@
 """Load a user's DICE-Talk weights from a folder in DICE-Talk's layout (offline, strict).
 
-Runs only inside the ``dice`` environment. The layout (``--model-dir``)::
+Runs only inside the ``dice`` environment. The folder layout (``--model-dir``) and its checks
+live in :mod:`.layout` (pure Python, so the main environment can check a folder too); the
+Whisper, VAE and CLIP parts are loaded by :mod:`.features`.
 
-    <dir>/dice-talk/{unet.pth, audio_linear.pth, emo_model.pth, pose_guider.pth}
-    <dir>/dice-talk/emo/<emotion>.npy      (or <dir>/emo/: the 8 emotion priors)
-    <dir>/stable-video-diffusion-img2vid-xt/unet/config.json
-    <dir>/stable-video-diffusion-img2vid-xt/unet/diffusion_pytorch_model[.fp16].safetensors
-    <dir>/whisper-tiny/                    (checked here, loaded by the sampler)
-
-Folder names match case-insensitively (DICE-Talk's own download is ``DICE-Talk``). ``.pth``
-files are read with ``torch.load(weights_only=True)``; the priors, pickled ``{'mu': array}``
-dicts, with an unpickler that admits numpy arrays and nothing else. Every file is loaded
-strictly: a missing, unexpected or misshapen key is an error naming the file and the keys.
+``.pth`` files are read with ``torch.load(weights_only=True)``; the priors, pickled
+``{'mu': array}`` dicts, with an unpickler that admits numpy arrays and nothing else. Every file
+is loaded strictly: a missing, unexpected or misshapen key is an error naming the file and the keys.
 """
 
 from __future__ import annotations
@@ -28,6 +23,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from pipelines.portrait.dice.layout import (  # noqa: F401  (re-exported)
+    DICE_FILES,
+    PRIORS,
+    SVD,
+    DiceLayout,
+    LayoutError,
+    find_layout,
+)
 from pipelines.portrait.dice.modules import (
     EMOTION_IGNORED,
     AudioProjection,
@@ -35,24 +38,6 @@ from pipelines.portrait.dice.modules import (
     PoseGuider,
 )
 from pipelines.portrait.dice.unet import StrictLoadError, install_adapters, load_strict
-
-DICE_FILES = ("unet.pth", "audio_linear.pth", "emo_model.pth", "pose_guider.pth")
-PRIORS = ("angry", "contempt", "disgusted", "fear", "happy", "neutral", "sad", "surprised")
-"""DICE-Talk's eight emotion priors, by file stem."""
-SVD = "stable-video-diffusion-img2vid-xt"
-
-
-class LayoutError(FileNotFoundError):
-    """A file of the layout is missing; the message says which and where it goes."""
-
-
-@dataclass(frozen=True)
-class DiceLayout:
-    root: Path
-    dice: Path
-    svd: Path
-    whisper: Path
-    priors: Path
 
 
 @dataclass
@@ -63,40 +48,6 @@ class DiceModels:
     emotion: EmotionModule
     priors: dict[str, torch.Tensor]
     """Emotion name → prior (1, 256)."""
-
-
-def _child(parent: Path, name: str) -> Path | None:
-    if (parent / name).is_dir():
-        return parent / name
-    if parent.is_dir():
-        for p in sorted(parent.iterdir()):
-            if p.is_dir() and p.name.lower() == name.lower():
-                return p
-    return None
-
-
-def find_layout(root: Path) -> DiceLayout:
-    """The layout's folders under ``root``; :class:`LayoutError` names what is missing."""
-    root = Path(root)
-    found = {n: _child(root, n) for n in ("dice-talk", SVD, "whisper-tiny")}
-    missing = [f"{root}/{n}/" for n, p in found.items() if p is None]
-    if missing:
-        raise LayoutError(
-            f"Not a DICE-Talk weights folder: missing {', '.join(missing)} (download the weights "
-            "yourself, their licence applies, and lay them out as DICE-Talk's README shows)"
-        )
-    dice, svd, whisper = (found[n] for n in ("dice-talk", SVD, "whisper-tiny"))
-    assert dice is not None and svd is not None and whisper is not None
-    absent = [str(dice / f) for f in DICE_FILES if not (dice / f).is_file()]
-    absent += [str(svd / "unet" / "config.json")] * (not (svd / "unet" / "config.json").is_file())
-    absent += [str(whisper / "config.json")] * (not (whisper / "config.json").is_file())
-    priors = next(
-        (p for p in (_child(dice, "emo"), _child(root, "emo")) if p is not None), dice / "emo"
-    )
-    absent += [str(priors / f"{e}.npy") for e in PRIORS if not (priors / f"{e}.npy").is_file()]
-    if absent:
-        raise LayoutError(f"DICE-Talk weights folder {root} lacks: {', '.join(absent)}")
-    return DiceLayout(root, dice, svd, whisper, priors)
 
 
 def load_pth(path: Path) -> dict[str, torch.Tensor]:

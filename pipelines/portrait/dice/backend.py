@@ -1,0 +1,432 @@
+"""The ``dice`` Portrait backend: DICE-Talk (our port) from the user's own weights, in a worker.
+
+The studio's side (this module, main environment): it reads the photo, finds the face with dlib
+(:mod:`pipelines.portrait.face`; DICE-Talk uses YOLO-face) and frames it as the default backend
+does, reads the speech, picks the emotion as the default backend does and maps it to DICE-Talk's
+priors (:mod:`.plan`), then asks the worker (:mod:`.worker`, in the ``dice`` environment) for the
+frames and streams them into the studio's MP4 writer with the audio. Progress comes per window
+and denoising step; a cancel stops the worker between two windows.
+
+Options (``LoadSettings.options``): ``dice_model_dir`` (else ``--model-dir``; see
+:func:`pipelines.portrait.dice.layout.locate`), ``dice_python`` (a python with the stack, instead
+of the built env), ``envs_dir``, ``dice_fp16`` (default: on CUDA), ``dice_steps`` (25),
+``dice_reference_scale`` (3), ``dice_audio_scale`` (6), ``dice_emotion_scale`` (6: the full
+intensity's; DICE-Talk ties it to the audio scale), ``dice_window`` (25), ``dice_overlap`` (5),
+``dice_decode_chunk`` (10), ``dice_max_side`` (512: the model's short side; the video is
+resized to the request's size).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import math
+import os
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, ClassVar, Self
+
+import numpy as np
+
+from pipelines import envs
+from pipelines.base import (
+    Cancelled,
+    CancelToken,
+    LoadSettings,
+    PipelineError,
+    ProgressFn,
+    Request,
+    check,
+    expect_request,
+)
+from pipelines.media import FileArtifact, VideoClip
+from pipelines.portrait.dice import plan
+from pipelines.portrait.dice.layout import LayoutError, locate
+from pipelines.portrait.face import FaceModels, find_face, load_image
+from pipelines.portrait.landmark_warp import (
+    choose_emotion,
+    face_crop_side,
+    frame_photo,
+    prepare_audio,
+)
+from pipelines.portrait.request import PortraitRequest, PortraitResult
+from pipelines.portrait.video import VideoWriter, stills_grid, temp_video_path
+from pipelines.scratch import work_dir
+
+ROOT = Path(__file__).resolve().parents[3]
+PROTOCOL = 1
+"""The version of the protocol documented in :mod:`pipelines.portrait.dice.worker`."""
+LICENCE = (
+    "Weights are the user's own download: DICE-Talk's are CC BY-NC-SA 4.0 (non-commercial, "
+    "share-alike); Stable Video Diffusion's and Whisper's come under their own licences."
+)
+SAMPLE_RATE = 16000
+STILLS = 6
+DEFAULTS: dict[str, tuple[str, type]] = {
+    "steps": ("dice_steps", int),
+    "reference_scale": ("dice_reference_scale", float),
+    "audio_scale": ("dice_audio_scale", float),
+    "window": ("dice_window", int),
+    "overlap": ("dice_overlap", int),
+    "decode_chunk": ("dice_decode_chunk", int),
+}
+"""Sampler settings read from the options (defaults: the worker's, i.e. DICE-Talk's)."""
+
+
+class _Worker:
+    """The worker process and its pipe; one request at a time (the lock)."""
+
+    def __init__(self, python: Path, *, threads: int) -> None:
+        env = {**envs.clean_env_vars(), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        if threads:
+            env["OMP_NUM_THREADS"] = str(threads)
+        self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
+        self._lock = threading.Lock()
+        self._next = 0
+        try:
+            self.proc = subprocess.Popen(
+                [str(python), "-m", "pipelines.portrait.dice.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._log,
+                env=env,
+                cwd=ROOT,
+                text=True,
+                encoding="utf-8",
+            )
+        except OSError as exc:
+            self._log.close()
+            raise PipelineError(
+                f"Could not start the DICE-Talk worker with {python} ({exc}). Run "
+                f"`{envs.spec('dice').install_command}` to build its environment."
+            ) from exc
+        try:
+            hello = self._read()
+        except (PipelineError, ValueError) as exc:
+            self.close()
+            raise PipelineError(f"The DICE-Talk worker did not start: {exc}") from exc
+        if hello.get("protocol") != PROTOCOL:
+            self.close()
+            raise PipelineError(f"The DICE-Talk worker speaks another protocol: {hello}")
+
+    def _stderr_tail(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")[-1500:]
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(timeout=10)
+            raise PipelineError(
+                f"The DICE-Talk worker stopped (exit {self.proc.returncode}). Its last output:\n"
+                f"{self._stderr_tail()}"
+            )
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+        except OSError as exc:  # the worker died
+            raise PipelineError(
+                f"The DICE-Talk worker stopped: {exc}\n{self._stderr_tail()}"
+            ) from exc
+
+    def call(
+        self, op: str, on_event: Callable[[dict[str, Any]], bool] | None = None, **args: Any
+    ) -> dict[str, Any]:
+        """One request; ``on_event`` gets its events (False or an exception from a progress
+        event cancels the request; the exception is raised once the worker has answered)."""
+        failure: BaseException | None = None
+        with self._lock:
+            if self.proc.poll() is not None:
+                raise PipelineError("The DICE-Talk worker is not running: load the backend again.")
+            self._next += 1
+            rid = self._next
+            self._send({"id": rid, "op": op, **args})
+            while True:
+                message = self._read()
+                if "event" not in message:
+                    break
+                go = failure is None
+                if go and on_event is not None:
+                    try:
+                        go = on_event(message)
+                    except BaseException as exc:  # kept until the worker has stopped
+                        failure, go = exc, False
+                if message["event"] == "progress":
+                    self._send({"id": rid, "op": "continue" if go else "cancel"})
+                elif not go and failure is None:
+                    failure = Cancelled()
+        if failure is not None:
+            raise failure
+        if not message.get("ok"):
+            if message.get("type") == "Cancelled":
+                raise Cancelled()
+            raise PipelineError(
+                f"DICE-Talk {op} failed: {message.get('type')}: {message.get('error')}"
+            )
+        return message
+
+    def close(self) -> None:
+        with self._lock:
+            if self.proc.poll() is None:
+                try:
+                    assert self.proc.stdin is not None
+                    self.proc.stdin.write(json.dumps({"id": -1, "op": "quit"}) + "\n")
+                    self.proc.stdin.close()
+                    self.proc.wait(timeout=20)
+                except (OSError, subprocess.TimeoutExpired):
+                    self.proc.kill()
+                    self.proc.wait()
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+            self._log.close()
+
+
+def resolve_model_dir(settings: LoadSettings) -> Path:
+    """The weights folder from ``dice_model_dir`` or ``--model-dir``, checked (no torch)."""
+    given = settings.options.get("dice_model_dir") or settings.model_dir
+    if not given:
+        raise PipelineError(
+            "The DICE-Talk backend needs its weights: start the studio with --model-dir DIR "
+            "where DIR holds DICE-Talk's layout (dice-talk/, stable-video-diffusion-img2vid-xt/, "
+            "whisper-tiny/; see the README's DICE-Talk section)."
+        )
+    base = Path(str(given)).expanduser()
+    if not base.is_dir():
+        raise PipelineError(f"The DICE-Talk weights folder {base} does not exist.")
+    try:
+        return locate(base).root.resolve()
+    except LayoutError as exc:
+        raise PipelineError(str(exc)) from exc
+
+
+def _python(settings: LoadSettings) -> Path:
+    opts = settings.options
+    if opts.get("dice_python"):
+        return Path(str(opts["dice_python"]))
+    spec = envs.spec("dice")
+    root = Path(str(opts["envs_dir"])) if opts.get("envs_dir") else None
+    status = envs.env_status(spec, root)
+    if not status.ready:
+        raise PipelineError(
+            f"The DICE-Talk environment is not installed. Run `{spec.install_command}` once "
+            f"(an isolated environment of about 1.1 GB at {status.path}), then load the backend "
+            "again."
+        )
+    return status.python
+
+
+def face_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """The face box from dlib's 68 landmarks (jaw, brows, chin), raised by a fifth of its
+    height to take in the forehead."""
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    return float(x0), float(y0 - 0.2 * (y1 - y0)), float(x1), float(y1)
+
+
+def model_frame(
+    frame: np.ndarray, box: tuple[float, float, float, float], max_side: int
+) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """The framed photo at the model's size (short side ≤ ``max_side``, sides multiples of 64,
+    as DICE-Talk resizes) and the face box in its pixels."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    side = max(64, min(max_side, round(min(h, w) / 64) * 64))
+    scale = side / min(h, w)
+    mw, mh = max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
+    if (mw, mh) == (w, h):
+        return frame, box
+    interp = cv2.INTER_AREA if mw < w else cv2.INTER_CUBIC
+    small = cv2.resize(frame, (mw, mh), interpolation=interp)
+    sx, sy = mw / w, mh / h
+    return small, (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
+
+
+def _resample(samples: np.ndarray, sr: int) -> np.ndarray:
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    if sr == SAMPLE_RATE:
+        return samples.astype(np.float32)
+    g = gcd(sr, SAMPLE_RATE)
+    return resample_poly(samples, SAMPLE_RATE // g, sr // g).astype(np.float32)
+
+
+class DiceBackend:
+    """DICE-Talk (diffusion) in an isolated worker process; see the module docstring."""
+
+    name: ClassVar[str] = "dice"
+    version: ClassVar[str] = "1"
+    request_type: ClassVar[type[Request]] = PortraitRequest
+
+    def __init__(self, worker: _Worker, info: dict[str, Any], settings: LoadSettings) -> None:
+        self._worker = worker
+        self.info = info
+        """The worker's load reply: model_dir, device, dtype, parameters, versions."""
+        opts = settings.options
+        self._settings = {k: kind(opts[o]) for k, (o, kind) in DEFAULTS.items() if o in opts}
+        self._emotion_scale = float(opts.get("dice_emotion_scale", 6.0))
+        self._max_side = int(opts.get("dice_max_side", 512))
+        self.faces = FaceModels.load()
+        weakref.finalize(self, worker.close)  # a dropped backend does not leave its worker
+
+    @classmethod
+    def load(cls, settings: LoadSettings) -> Self:
+        model_dir = resolve_model_dir(settings)
+        python = _python(settings)
+        worker = _Worker(python, threads=settings.threads)
+        fp16 = bool(settings.options.get("dice_fp16", settings.device.startswith("cuda")))
+        try:
+            info = worker.call(
+                "load",
+                model_dir=str(model_dir),
+                device=settings.device,
+                threads=settings.threads,
+                fp16=fp16,
+            )
+            return cls(worker, info, settings)
+        except BaseException:
+            worker.close()
+            raise
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id while it runs."""
+        proc = self._worker.proc
+        return proc.pid if proc.poll() is None else None
+
+    def unload(self) -> None:
+        """Stop the worker and free its memory; ``run`` fails after this until ``load``."""
+        self._worker.close()
+
+    close = unload
+
+    def run(
+        self,
+        request: PortraitRequest,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+    ) -> PortraitResult:
+        expect_request(request, PortraitRequest, "dice")
+        t0 = time.perf_counter()
+        notes: list[str] = []
+        check(cancel, progress, 0.0, "reading the photo")
+        name = request.image.name if request.image else "the default portrait"
+        rgb = load_image(request.image_path, notes)
+        check(cancel, progress, 0.02, "finding the face")
+        points = find_face(self.faces, rgb, name, notes)
+        framing = request.framing_for(min(rgb.shape[:2]), face_crop_side(points))
+        frame, pts = frame_photo(rgb, points, request.size, framing == "face")
+        del rgb
+        small, box = model_frame(frame, face_box(pts), self._max_side)
+        check(cancel, progress, 0.04, "reading the audio")
+        samples, sr, silent = prepare_audio(request, notes)
+        spec, source, facts = choose_emotion(request, samples, sr, silent)
+        n = max(1, math.ceil(len(samples) / sr * request.fps - 1e-9))
+        priors = plan.prior_weights(spec)
+        settings = {
+            **self._settings,
+            "emotion_scale": plan.emotion_scale(spec, self._emotion_scale),
+        }
+        if request.head_motion != 1.0 or request.blink_rate != 17.0:
+            notes.append(
+                "DICE-Talk makes its own head motion and blinks (those settings are unused)."
+            )
+        folder = Path(tempfile.mkdtemp(prefix="dice-", dir=work_dir()))
+        np.save(folder / "frame.npy", np.ascontiguousarray(small))
+        np.save(folder / "audio.npy", _resample(samples, sr))
+        h, w = frame.shape[:2]
+        total = round(n / request.fps * sr)
+        audio = np.zeros(total, np.float32)
+        audio[: min(total, len(samples))] = samples[:total]
+        path = temp_video_path()
+        writer = VideoWriter(path, w, h, request.fps, audio, sr)
+        wanted = {int(i) for i in np.linspace(0, n - 1, min(STILLS, n)).round()}
+        stills: list[np.ndarray] = []
+        t_prep = time.perf_counter()
+
+        def on_event(event: dict[str, Any]) -> bool:
+            import cv2
+
+            if event["event"] == "progress":
+                done = event["step"] * event["windows"] + event["window"] + 1
+                of = event["steps"] * event["windows"]
+                check(cancel, progress, 0.05 + 0.85 * done / of,
+                      f"step {event['step'] + 1}/{event['steps']}, "
+                      f"window {event['window'] + 1}/{event['windows']}")  # fmt: skip
+                return True
+            chunk = np.frombuffer(base64.b64decode(event["b64"]), np.uint8)
+            for out in chunk.reshape(event["shape"]):
+                if out.shape[:2] != (h, w):
+                    out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC)
+                if writer.frames in wanted:
+                    stills.append(out)
+                writer.write(out)
+            check(cancel, progress, 0.9 + 0.08 * writer.frames / n, "decoding")
+            return True
+
+        try:
+            reply = self._worker.call(
+                "generate",
+                on_event,
+                frame=str(folder / "frame.npy"),
+                box=list(box),
+                audio=str(folder / "audio.npy"),
+                fps=request.fps,
+                frames=n,
+                priors=priors,
+                settings=settings,
+                seed=request.seed,
+            )
+            if writer.frames != n:
+                raise PipelineError(f"DICE-Talk made {writer.frames} frames, {n} expected.")
+            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            for f in folder.iterdir():
+                f.unlink()
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        t_done = time.perf_counter()
+        check(cancel, progress, 1.0, "done")
+        clip = VideoClip(path, float(request.fps), n / request.fps, w, h)
+        metadata: dict[str, Any] = {
+            "emotion": str(spec),
+            "emotion_source": source,
+            "prosody": facts,
+            "priors": priors,
+            "emotion_scale": settings["emotion_scale"],
+            "notes": notes,
+            "frames": n,
+            "fps": request.fps,
+            "size": [w, h],
+            "model_size": [int(small.shape[1]), int(small.shape[0])],
+            "framing": framing,
+            "face_box": [round(v, 1) for v in box],
+            "dice": {k: v for k, v in reply.items() if k not in ("id", "ok")},
+            "device": self.info["device"],
+            "dtype": self.info["dtype"],
+            "licence": LICENCE,
+        }
+        return PortraitResult(
+            artifacts={"video": clip, "stills": FileArtifact(stills_grid(stills), ".png")},
+            metadata=metadata,
+            media_seconds=clip.duration,
+            timings={"prepare": round(t_prep - t0, 4), "generate": round(t_done - t_prep, 4)},
+        )
