@@ -2,8 +2,8 @@
 isolated env, and a tiny random checkpoint folder in DICE-Talk's own layout built by the test
 (``dice_checkpoint.py``): real speech (the bundled sentence, 2.0 s) and the bundled photo →
 an MP4 with exactly the audio's frame count, frames that follow the emotion prior and the seed,
-progress per window, cancel between windows; and the messages for a folder that is missing,
-incomplete or holds mismatched weights, and for a missing environment.
+progress per window, cancel between windows; and the messages for a folder that is missing or
+incomplete, and for a missing environment (mismatched weights: ``test_dice_weights.py``).
 """
 
 from __future__ import annotations
