@@ -238,7 +238,17 @@ def _parler_spec() -> EnvSpec:
     return SPEC
 
 
-SPECS: dict[str, Callable[[], EnvSpec]] = {"parler": _parler_spec, "dice": _dice_spec}
+def _music_train_spec() -> EnvSpec:
+    from pipelines.music.learned.train_env import SPEC
+
+    return SPEC
+
+
+SPECS: dict[str, Callable[[], EnvSpec]] = {
+    "parler": _parler_spec,
+    "dice": _dice_spec,
+    "music-train": _music_train_spec,
+}
 """Every backend with an environment of its own (the specs live beside their backends)."""
 
 

@@ -181,7 +181,8 @@ def stop_postgres(cluster: Path) -> None:
 def run_tests(extra_args: list[str]) -> int:
     py = str(ensure_venv("dev"))
     ensure_chromium()
-    for name in ("parler", "dice"):  # the isolated backend envs: an install, not a test
+    # the isolated backend envs: an install, not a test
+    for name in ("parler", "dice", "music-train"):
         _say(f"Backend environment {name} (built once, cached by its spec's hash) …")
         if subprocess.run([py, str(ROOT / "launch.py"), "backends", "install", name]).returncode:
             _say(f"The {name} environment could not be built; its tests will say why.")

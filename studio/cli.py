@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     bi = bsub.add_parser(
         "install", help="build a backend's isolated environment, or install a fuller soundfont"
     )
-    bi.add_argument("backend", choices=("parler", "dice", "soundfont"))
+    bi.add_argument("backend", choices=("parler", "dice", "music-train", "soundfont"))
     return parser
 
 

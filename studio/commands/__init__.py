@@ -31,6 +31,7 @@ TASK_COMMANDS: tuple[str, ...] = (
     "compose",
     "stimuli",
     "study",
+    "music_train",
 )
 """Modules under ``studio.commands`` that add a task subcommand, in --help order."""
 

@@ -27,6 +27,8 @@ def _after_install_help(name: str) -> str:
             "DICE-Talk weights are not bundled: download them yourself (their licence applies) "
             "into your --model-dir in DICE-Talk's layout."
         )
+    if name == "music-train":
+        return "Train with `python launch.py music-train --corpus bundled` or `--midi DIR`."
     return ""
 
 
