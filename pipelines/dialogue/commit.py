@@ -13,10 +13,22 @@ judge (:func:`pipelines.dialogue.judge.judge`) looks at that sentence alone, as 
   if it then passes, it is chosen and shown whole.
 
 After the commit, the chosen candidate writes on alone; its next sentence is shown only if
-the reply with it still passes the strict judge in full, else the reply ends after the
-first sentence (said in the metadata). Nothing shown is ever taken back: every text shown
-passed the judge. When no candidate is chosen this way, the caller judges the finished
-replies as before (the best passing one, else the grounded fallback).
+the reply with it still passes the strict judge in full and the sentence follows well
+(:func:`~pipelines.dialogue.judge.follows_well`; the same holds for the second sentence of a
+reply judged whole), else the reply ends after the first sentence (said in the metadata).
+Nothing shown is ever taken back: every text shown passed the judge. When no candidate is
+chosen this way, the caller judges the finished replies as before (the best passing one,
+else the grounded fallback).
+
+**The bridge.** Given an ``opener`` (the grounded fallback's first sentence: the person's own
+words reflected in the planned emotion), a turn that has chosen nothing by step
+:data:`BRIDGE_STEP` — or whose candidates all failed before it — shows the opener at once
+(when it passes the judge on its own) and stops the candidates. The generator then writes a
+second round of candidates that continue after the opener (one sentence each); the first
+whose sentence follows well (:func:`~pipelines.dialogue.judge.follows_well`) and makes
+``opener + sentence`` pass is chosen. If none does, the caller's grounded fallback starts
+with the same opener, so again nothing shown is taken back. The step count, not the clock,
+decides, so a seed gives the same reply on any machine.
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.dialogue.judge import Verdict, judge
+from pipelines.dialogue.judge import Verdict, follows_well, judge
 from pipelines.dialogue.parse import clean
 from pipelines.dialogue.sampling import Progress
 from pipelines.dialogue.transition import ReplyPlan
@@ -37,6 +49,10 @@ MENDABLE = frozenset({"grounded", "empathic", "emotion", "length"})
 """Checks a first sentence may fail and the whole reply still pass (a second sentence can
 name the cause, acknowledge the feeling, shift the read-back, or add words)."""
 _FIRST_END = re.compile(r"(?<!\.)[.!?][\"')\]]*(?=\s|$)")
+
+BRIDGE_STEP = 12
+"""Decoding steps after which a turn with no choice shows the opener (tuned on the tuning
+messages so that the opener shows within about 1.5 s on two cores)."""
 
 ShowFn = Callable[[str], None]
 """Called with the whole text to show so far (it only ever grows)."""
@@ -76,6 +92,13 @@ class EarlyChoice:
     """Candidates whose first sentence failed only mendable checks: they write on."""
     stopped: set[int] = field(default_factory=set)
     """Candidates stopped because their first sentence failed for good."""
+    opener: str = ""
+    """The grounded opener the bridge may show ("" = no bridge)."""
+    bridge_step: int = BRIDGE_STEP
+    bridged_at: int = 0
+    """The step of the first round at which the opener was shown (0 = not bridged)."""
+    first_round: list[str] = field(default_factory=list)
+    """The first round's candidate texts, when bridged (for the record)."""
 
     def _judge(self, reply: str) -> Verdict:
         return judge(
@@ -86,8 +109,15 @@ class EarlyChoice:
             reader=self.reader,
         )
 
+    @property
+    def bridged(self) -> bool:
+        """The opener is shown: the candidates now written continue after it."""
+        return self.bridged_at > 0
+
     def step(self, step: int, views: list[Progress]) -> frozenset[int]:
         """Judge what the step completed; the candidates that should go on writing."""
+        if self.bridged:
+            return self._after_opener(step, views)
         if self.chosen is None:
             self._choose(step, views)
         if self.chosen is not None:
@@ -95,6 +125,47 @@ class EarlyChoice:
                 if v.index == self.chosen and v.stopped:
                     self._finish(clean(v.text))
             return frozenset({self.chosen})
+        writing = frozenset(v.index for v in views if not v.stopped and v.index not in self.stopped)
+        if self.opener and (step >= self.bridge_step or not writing) and self._bridge(step):
+            return frozenset()
+        return writing
+
+    def _bridge(self, step: int) -> bool:
+        """Show the opener if it passes alone; then the first round stops."""
+        verdict = self._judge(self.opener)
+        if not verdict.passed:
+            self.opener = ""  # never shown: the turn goes on as without a bridge
+            return False
+        self.bridged_at = step
+        self.stopped.clear()
+        self.pending.clear()
+        self._set(self.opener, verdict)
+        return True
+
+    def _after_opener(self, step: int, views: list[Progress]) -> frozenset[int]:
+        """Second round: each candidate's first sentence is judged after the opener."""
+        if self.chosen is None:
+            ready: list[tuple[int, str, Verdict]] = []
+            for v in views:
+                if v.index in self.stopped:
+                    continue
+                text = clean(v.text)
+                sentence = text if v.stopped else first_sentence(text)
+                if not sentence:
+                    continue
+                whole = f"{self.opener} {sentence}"
+                verdict = self._judge(whole)
+                if verdict.passed and follows_well(sentence):
+                    ready.append((v.index, whole, verdict))
+                else:
+                    self.stopped.add(v.index)
+            if ready:
+                index, whole, verdict = max(ready, key=lambda r: (r[2].score, -r[0]))
+                self.chosen, self.committed_step = index, step
+                self.committed_on = "after the opener"
+                self._set(whole, verdict)
+        if self.chosen is not None:
+            return frozenset()
         return frozenset(v.index for v in views if not v.stopped and v.index not in self.stopped)
 
     def _choose(self, step: int, views: list[Progress]) -> None:
@@ -106,7 +177,8 @@ class EarlyChoice:
                 if v.stopped:  # written to its end: judge the whole reply
                     whole = clean(v.text)
                     verdict = self._judge(whole)
-                    if verdict.passed:
+                    later = whole[len(first_sentence(whole)) :].strip()
+                    if verdict.passed and (not later or follows_well(later)):
                         ready.append((v.index, whole, verdict, "whole reply"))
                     self.pending.discard(v.index)
                     self.stopped.add(v.index)
@@ -142,10 +214,11 @@ class EarlyChoice:
         tail = whole[len(self.shown) :]
         if whole.startswith(self.shown) and tail[:1].isspace():
             verdict = self._judge(whole)
-            if verdict.passed:
+            if verdict.passed and follows_well(tail):
                 self._set(whole, verdict)
                 return
-            self.dropped_tail_fails = tuple(k for k, ok in verdict.checks.items() if not ok)
+            fails = tuple(k for k, ok in verdict.checks.items() if not ok)
+            self.dropped_tail_fails = fails or ("does not follow well",)
         else:
             self.dropped_tail_fails = ("not a new sentence",)
         self.dropped_tail = tail.strip()
@@ -160,4 +233,6 @@ class EarlyChoice:
             ],
             "dropped_tail": self.dropped_tail,
             "dropped_tail_fails": list(self.dropped_tail_fails),
+            "opener_shown_at_token": self.bridged_at,
+            "first_round": self.first_round,
         }

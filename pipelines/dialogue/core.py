@@ -19,7 +19,7 @@ from typing import Protocol
 from pipelines.base import CancelToken, ProgressFn, check
 from pipelines.dialogue import rubric
 from pipelines.dialogue.commit import EarlyChoice
-from pipelines.dialogue.fallback import grounded_fallback
+from pipelines.dialogue.fallback import grounded_fallback, grounded_opening
 from pipelines.dialogue.judge import Verdict, judge
 from pipelines.dialogue.measure import measure_reply, speaking_seconds
 from pipelines.dialogue.parse import Structure, clean, parse_structure, trim_response
@@ -162,14 +162,16 @@ def run_turn(
     # Several candidates of a reply-only model: judged while written, the first passing one
     # shown early (boundary messages keep whole-reply judging: safety may rewrite them).
     early = (
-        EarlyChoice(req.message, u, plan, reader, show)
+        EarlyChoice(
+            req.message, u, plan, reader, show, opener=grounded_opening(req.message, u, plan)
+        )
         if n > 1 and not model_writes_structure and not (crisis or attachment or injection)
         else None
     )
     outs = [] if crisis else generate(prompt, req, n, report, early)
     t2 = time.perf_counter()
     committed = early.chosen if early is not None else None
-    if committed is None:
+    if committed is None and not (early is not None and early.shown):
         stage = f"{THINKING_STAGE}scoring {n} replies" if n > 1 else "checking"
         check(cancel, progress, 0.86, stage)
     structures, verdicts = [], []
@@ -196,6 +198,8 @@ def run_turn(
         )
     if committed is not None:
         chosen: int | None = committed
+    elif early is not None and early.bridged:
+        chosen = None  # the opener is shown and no sentence after it passed: the fallback
     else:
         passing = [i for i, v in enumerate(verdicts) if v.passed]
         chosen = max(passing, key=lambda i: (verdicts[i].score, -i)) if passing else None

@@ -99,8 +99,14 @@ def reply_tone(u: Understanding, plan: ReplyPlan, message: str = "") -> str:
     return label
 
 
-def grounded_fallback(message: str, u: Understanding, plan: ReplyPlan) -> str:
-    """The fallback reply: the person's words reflected, the planned emotion, one question."""
+def grounded_opening(message: str, u: Understanding, plan: ReplyPlan) -> str:
+    """The fallback's first sentence: the person's words reflected in the planned emotion."""
     clause = reflected_clause(message, u.cause_words)
-    opening, closing = _FRAMES[reply_tone(u, plan, message)]
-    return f"{opening.format(x=clause)} {closing}"
+    return _FRAMES[reply_tone(u, plan, message)][0].format(x=clause)
+
+
+def grounded_fallback(message: str, u: Understanding, plan: ReplyPlan) -> str:
+    """The fallback reply: the person's words reflected, the planned emotion, one question
+    (it always starts with :func:`grounded_opening`)."""
+    closing = _FRAMES[reply_tone(u, plan, message)][1]
+    return f"{grounded_opening(message, u, plan)} {closing}"

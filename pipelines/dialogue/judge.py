@@ -100,7 +100,7 @@ _ASSISTANT = re.compile(
     r"can you (?:please )?(?:specify|share|provide|clarify)|please (?:specify|share|provide)|"
     r"i(?:'d| would)? recommend|how about|would you like|i'?d (?:be happy|love) to help|"
     r"can we discuss|can you (?:please )?(?:tell|explain|help)|i'?ll make sure|"
-    r"let's (?:plan|discuss)|i'm not sure (?:why|what))\b",
+    r"let's (?:plan|discuss)|i'm not sure (?:why|what)|(?:for|about) the confusion)\b",
     re.I,
 )
 _EMPATHY = re.compile(
@@ -117,6 +117,31 @@ _ACKNOWLEDGE = re.compile(
     r"interesting|i can see|understandable|normal to|okay to|ok to|rough)\b",
     re.I,
 )
+
+
+def acknowledges(text: str) -> bool:
+    """``text`` has a phrase that acknowledges a feeling ("sorry", "sounds", "wow" …)."""
+    return bool(_ACKNOWLEDGE.search(text))
+
+
+_HEDGE = re.compile(r"\b(?:but|though|don'?t worry|just how it is)\b", re.I)
+_FEELS_WITH = re.compile(
+    r"\b(?:must (?:be|feel|hurt|have been)|(?:i )?can (?:only )?imagine|what a|"
+    r"that's (?:so |really |a )?(?:hard|tough|painful|awful|scary|exciting|wonderful|"
+    r"lovely|big|lot)|how (?:lovely|exciting|wonderful|awful|scary|hard))\b",
+    re.I,
+)
+
+
+def follows_well(sentence: str) -> bool:
+    """A later sentence worth adding after an accepted first one: it says an empathy phrase
+    ("That must hurt so much.", "Congratulations!") and does not hedge or brush the feeling
+    off ("but", "don't worry"). The small model's other follow-ups were mostly non-sequiturs
+    ("What's the opposite of pathetic?")."""
+    feels = _EMPATHY.search(sentence) or _FEELS_WITH.search(sentence)
+    return bool(feels) and not _HEDGE.search(sentence)
+
+
 _MARKUP = re.compile(r"[\"“”*#_`~|\[\]{}()]|[\U0001F000-\U0001FFFF\u2600-\u27BF]")
 _FIRST_PERSON = frozenset({"i", "my", "me", "i'm", "i've", "mine", "myself", "we", "our"})
 _SENTENCE = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
@@ -308,7 +333,7 @@ def judge(
         "tone_fits": not (bad and cheers(reply, sentiment, read_back))
         and not (not bad and _CONDOLENCE.search(reply))
         and not (_MOURNING.search(reply) and not _DEATH.search(message)),
-        "empathic": bool(_ACKNOWLEDGE.search(reply)),
+        "empathic": acknowledges(reply),
         "personal": not _ASSISTANT.search(reply) and not _MARKUP.search(reply),
         "own_words": not parrots(message, reply),
         "length": 4 <= n_words <= 45,

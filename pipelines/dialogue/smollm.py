@@ -70,6 +70,10 @@ REPLY_TOKENS = 44
 last sentence end."""
 
 
+AFTER_OPENER = Hygiene(max_tokens=28, soft_tokens=6, max_sentences=1)
+"""One short sentence after the bridge's opener (:mod:`.commit`)."""
+
+
 class SmolLMBackend:
     """Empathetic replies from the bundled small model (CPU, offline): the model writes only
     the reply (few-shot prompt), n candidates at once, judged sentence by sentence by the
@@ -130,17 +134,22 @@ class SmolLMBackend:
 
         def on_step(step: int, views: list[Progress]) -> bool | frozenset[int]:
             done = step / hygiene.max_tokens
+            if early is not None and early.bridged:  # the second round: the second half
+                done = 0.5 + 0.5 * step / AFTER_OPENER.max_tokens
             writing = [v for v in views if not v.stopped]
             if n == 1:
                 if writing:
                     report(done, STREAM_STAGE + prompt.prefill + writing[0].text)
                 return False
-            if early is None or early.chosen is None:
+            if early is not None and early.shown:  # text shown stays shown: no "thinking"
+                report(done, STREAM_STAGE + early.shown)
+            else:
                 report(done, f"{THINKING_STAGE}writing {n} replies ({step} tokens each)")
             return early.step(step, views) if early is not None else False
 
         enc = self.model.tokenizer.encode
         openers = [[], *(enc(o) for o in prompt.openers)] if n > 1 and prompt.openers else None
+        prefill = prompt.prefill
         with self._threads():
             out = sample_candidates(
                 self.model,
@@ -154,9 +163,24 @@ class SmolLMBackend:
                 openers=openers,
                 on_step=on_step,
             )
+            if early is not None and early.bridged:
+                # The opener is shown: a second round writes one sentence after it.
+                early.first_round = [c.text for c in out.candidates]
+                prefill = early.opener + " "
+                out = sample_candidates(
+                    self.model,
+                    ids + enc(early.opener),
+                    n=n,
+                    reuse=head,
+                    hygiene=AFTER_OPENER,
+                    temperature=req.temperature,
+                    top_p=req.top_p,
+                    seed=req.seed + 1000,
+                    on_step=on_step,
+                )
         return [
             GenOutput(
-                text=prompt.prefill + c.text,
+                text=prefill + c.text,
                 tokens=c.tokens,
                 prompt_tokens=out.prompt_tokens,
                 first_token_s=out.first_token_s,

@@ -5,7 +5,8 @@ test_backends.py."""
 from __future__ import annotations
 
 from pipelines.dialogue.commit import EarlyChoice, first_sentence
-from pipelines.dialogue.judge import judge
+from pipelines.dialogue.fallback import grounded_opening
+from pipelines.dialogue.judge import follows_well, judge
 from pipelines.dialogue.request import DialogueRequest
 from pipelines.dialogue.sampling import Progress
 from pipelines.dialogue.transition import plan_reply
@@ -95,3 +96,43 @@ def test_nothing_passes_nothing_is_shown(reader: EmotionReader) -> None:
     early, shown = chooser(reader)
     keep = early.step(4, [Progress(0, "The user is sad."), Progress(1, "Yay, great news!")])
     assert keep == frozenset() and early.chosen is None and not shown and early.stopped == {0, 1}
+
+
+def test_the_bridge_shows_the_grounded_opener_then_a_sentence_that_follows_well(
+    reader: EmotionReader,
+) -> None:
+    u = reader.read(DOG)
+    plan = plan_reply(None, u.vad, DialogueRequest().traits, u.label)
+    opener = grounded_opening(DOG, u, plan)
+    shown: list[str] = []
+    early = EarlyChoice(DOG, u, plan, reader, shown.append, opener=opener, bridge_step=6)
+    # Nothing passes by the bridge step (one fragment stopped, one still short of a sentence).
+    assert early.step(3, [Progress(0, "Oh no!"), Progress(1, "The user is sad.")]) == {0}
+    assert early.step(6, [Progress(0, "Oh no! That")]) == frozenset()  # the round stops
+    assert early.bridged and shown == [opener] and early.chosen is None
+    assert early.verdict is not None and early.verdict.passed
+    # The second round continues after the opener: a non-sequitur is refused even if the
+    # whole would pass; a sentence that feels with the person is chosen.
+    keep = early.step(4, [Progress(0, " What's the plan?"), Progress(1, " That must hurt")])
+    assert keep == {1} and early.chosen is None
+    early.step(6, [Progress(1, " That must hurt so much.", "sentence")])
+    assert early.chosen == 1 and early.committed_on == "after the opener"
+    assert shown == [opener, f"{opener} That must hurt so much."]
+    assert early.to_dict()["opener_shown_at_token"] == 6
+
+
+def test_no_bridge_without_an_opener_that_passes_alone(reader: EmotionReader) -> None:
+    u = reader.read(DOG)
+    plan = plan_reply(None, u.vad, DialogueRequest().traits, u.label)
+    shown: list[str] = []
+    early = EarlyChoice(DOG, u, plan, reader, shown.append, opener="Hm.", bridge_step=2)
+    assert early.step(2, [Progress(0, "Oh no!"), Progress(1, "I'm so")]) == {0, 1}
+    assert not early.bridged and not shown and early.opener == ""
+
+
+def test_follows_well() -> None:
+    assert follows_well("Losing him this morning must hurt so much.")
+    assert follows_well("Congratulations on a fantastic win!")
+    assert not follows_well("What's the opposite of pathetic?")
+    assert not follows_well("I'm sorry, but that's just how it is.")
+    assert not follows_well("Don't worry, it's just a matter of washing up.")
