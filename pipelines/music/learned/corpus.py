@@ -225,6 +225,13 @@ def convert_midi_folder(folder: Path) -> tuple[list[Piece], Counter[str]]:
     return pieces, skipped
 
 
+def split_pieces(n: int, seed: int = 0) -> tuple[list[int], list[int]]:
+    """(train, held-out) piece indices of a corpus: 5 % held out, at least 3."""
+    order = np.random.default_rng(seed).permutation(n).tolist()
+    k = max(3, round(0.05 * n))
+    return sorted(order[k:]), sorted(order[:k])
+
+
 def cache_path(root: Path, collections: Iterable[str], limit: int | None, version: str) -> Path:
     """Where a converted bundled corpus is cached (hash of what would be converted)."""
     key = json.dumps([CONVERTER_VERSION, sorted(collections), limit, version])

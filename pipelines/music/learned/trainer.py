@@ -29,14 +29,14 @@ from torch import nn
 from pipelines.music.learned import controls as ctl
 from pipelines.music.learned import vocab
 from pipelines.music.learned.checkpoint import save_checkpoint
-from pipelines.music.learned.corpus import load_corpus
+from pipelines.music.learned.corpus import load_corpus, split_pieces
 
 SIZES: dict[str, dict[str, int]] = {
-    "small": {"n_layer": 4, "n_head": 4, "d_model": 256, "d_ff": 1024, "max_len": 512},
+    "small": {"n_layer": 4, "n_head": 4, "d_model": 192, "d_ff": 768, "max_len": 512},
     "tiny": {"n_layer": 2, "n_head": 2, "d_model": 96, "d_ff": 384, "max_len": 256},
 }
 BATCH = {"small": 16, "tiny": 8}
-LR = {"small": 6e-4, "tiny": 2e-3}
+LR = {"small": 1e-3, "tiny": 2e-3}
 CONTROL_DROPOUT = 0.3
 SAVE_EVERY_S = 180.0
 WARMUP_STEPS = 100
@@ -102,13 +102,6 @@ class Decoder(nn.Module):
                 w[f"l{i}.{name}.w"], w[f"l{i}.{name}.b"] = a(lin.weight).T.copy(), a(lin.bias)
         w["ln_f.w"], w["ln_f.b"] = a(self.ln_f.weight), a(self.ln_f.bias)
         return w
-
-
-def split_pieces(n: int, seed: int = 0) -> tuple[list[int], list[int]]:
-    """(train, held-out) piece indices: 5 % held out, at least 3."""
-    order = np.random.default_rng(seed).permutation(n).tolist()
-    k = max(3, round(0.05 * n))
-    return sorted(order[k:]), sorted(order[:k])
 
 
 class Examples:
