@@ -90,7 +90,11 @@ _CHEER = re.compile(
 _CONDOLENCE = re.compile(
     r"\b(?:sorry|condolences?|my heart goes out|that's (?:so )?(?:sad|hard|tough)|loss)\b", re.I
 )
-_MOURNING = re.compile(r"\b(?:sorry for your loss|condolences|passing|rest in peace)\b", re.I)
+_MOURNING = re.compile(
+    r"\b(?:sorry for (?:your|the) loss|condolences|passing|rest in peace|\w+'s loss|"
+    r"loss of your)\b",
+    re.I,
+)
 _DEATH = re.compile(r"\b(?:died|dies|dead|death|passed|passing|funeral|lost|loss)\b", re.I)
 _ASSISTANT = re.compile(
     r"\b(?:i can(?:'|no)?t (?:do|give|help|provide|answer|assist|recommend)|as an ai|"

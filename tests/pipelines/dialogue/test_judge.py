@@ -37,6 +37,9 @@ def test_a_good_reply_passes(reader: EmotionReader) -> None:
     assert v.passed, v.notes
 
 
+MEMORY = "My dad's memory is getting worse and he forgot my name yesterday."  # nobody died
+
+
 @pytest.mark.parametrize(
     ("message", "reply", "failed"),
     [
@@ -50,6 +53,7 @@ def test_a_good_reply_passes(reader: EmotionReader) -> None:
         (DOG, "That sounds really hard for you. I'm here for you.", "grounded"),
         (DOG, "Congratulations on your dog, that's great news!", "tone_fits"),
         (JOB, "I'm so sorry to hear about your promotion to team lead.", "tone_fits"),
+        (MEMORY, "I'm sorry for your dad's loss, his memory was precious.", "tone_fits"),
         (DOG, "I can't help with that, but your dog sounds nice.", "personal"),
         (DOG, 'I\'m sorry, "your dog" sounds like a lot. 🐶', "personal"),
         (DOG, "My dog died this morning, I'm so sorry.", "own_words"),
