@@ -108,6 +108,15 @@ BACKENDS: tuple[BackendSpec, ...] = (
         default=True,
     ),
     BackendSpec(
+        "music",
+        "emogen",
+        "pipelines.music.learned.backend:EmoGenBackend",
+        "Learned EmoGen stage 2: a small decoder trained on MIDI follows attribute controls "
+        "(best of 4), with the rule composer's performance and accompaniment; your own "
+        "checkpoint from launch.py music-train.",
+        needs_setup=True,
+    ),
+    BackendSpec(
         "dialogue",
         "smollm",
         "pipelines.dialogue.smollm:SmolLMBackend",
