@@ -346,6 +346,8 @@ class DiceBackend:
             notes.append(
                 "DICE-Talk makes its own head motion and blinks (those settings are unused)."
             )
+        if request.emotion_check:
+            notes.append("The emotion check is made by the warp backend only (not run here).")
         folder = Path(tempfile.mkdtemp(prefix="dice-", dir=work_dir()))
         np.save(folder / "frame.npy", np.ascontiguousarray(small))
         np.save(folder / "audio.npy", _resample(samples, sr))
@@ -411,7 +413,7 @@ class DiceBackend:
             "emotion_source": source,
             "prosody": facts,
             "priors": priors,
-            "emotion_scale": settings["emotion_scale"],
+            "emotion_scale": round(settings["emotion_scale"], 4),
             "notes": notes,
             "frames": n,
             "fps": request.fps,
