@@ -107,9 +107,10 @@ class Decoder(nn.Module):
 class Examples:
     """Encodes training and held-out examples from converted pieces."""
 
-    def __init__(self, pieces: list[dict[str, Any]], max_len: int, edges: dict) -> None:
-        self.pieces, self.max_len, self.edges = pieces, max_len, edges
-        self.raw = [ctl.measure(p["notes"], p["ts"], p["n_bars"]) for p in pieces]
+    def __init__(
+        self, pieces: list[dict[str, Any]], raw: list[dict[str, Any]], max_len: int, edges: dict
+    ) -> None:
+        self.pieces, self.raw, self.max_len, self.edges = pieces, raw, max_len, edges
 
     def encode(self, i: int, rng: random.Random | None) -> list[int]:
         p, raw = self.pieces[i], dict(self.raw[i])
@@ -187,14 +188,12 @@ def train(args: argparse.Namespace, emit: Emit) -> int:
     size = resumed["size"] if resumed else args.size
     cfg = dict(SIZES[size])
     train_idx, held_idx = split_pieces(len(pieces), seed=0)
+    raw = [ctl.measure(p["notes"], p["ts"], p["n_bars"]) for p in pieces]
     if resumed:
         edges = resumed["edges"]
     else:
-        raw = [
-            ctl.measure(pieces[i]["notes"], pieces[i]["ts"], pieces[i]["n_bars"]) for i in train_idx
-        ]
-        edges = ctl.corpus_edges({k: [r[k] for r in raw] for k in ctl.BUCKETED})
-    ex = Examples(pieces, cfg["max_len"], edges)
+        edges = ctl.corpus_edges({k: [raw[i][k] for i in train_idx] for k in ctl.BUCKETED})
+    ex = Examples(pieces, raw, cfg["max_len"], edges)
     torch.manual_seed(args.seed)
     model = Decoder(cfg, len(vocab.VOCAB))
     opt = torch.optim.AdamW(model.parameters(), lr=LR[size], betas=(0.9, 0.95), weight_decay=0.1)
