@@ -148,6 +148,7 @@ def main() -> int:
         print(summary("all", [r for rows in again.values() for r in rows]))
         return 0
     backend = SmolLMBackend.load(LoadSettings(threads=args.threads))
+    backend.warm()  # as opening the Dialogue tab does, before the first message
     print(f"cpus {os.cpu_count()}, BLAS threads {args.threads}, load avg {os.getloadavg()}")
     extra: dict[str, Any] = {} if args.n is None else {"candidates": args.n}
     parts = {"tuning": TUNING, "held-out": HELD_OUT}

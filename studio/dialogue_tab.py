@@ -16,7 +16,7 @@ def build_tab(ctx: TabContext) -> None:
     dialogue = Dialogue(ctx.services)
     project = ctx.project
 
-    with gr.Tab("Dialogue", id="dialogue"):
+    with gr.Tab("Dialogue", id="dialogue") as tab:
         status = gr.Markdown(elem_id="dialogue-status")
         with gr.Row():
             with gr.Column(scale=3):
@@ -72,6 +72,14 @@ def build_tab(ctx: TabContext) -> None:
             return [f"Started conversation #{conv.id}.", refresh(pid, conv.id), []]
 
         new.click(on_new, [project, backend, *persona_inputs], [status, conversation, chat])
+
+        def on_open(b: str | None) -> None:
+            """Load the chosen model in the background, so the first reply comes fast."""
+            if b:
+                ctx.services.generations.warm("dialogue", b)
+
+        tab.select(on_open, [backend], None, queue=False)
+        backend.change(on_open, [backend], None, queue=False)
 
         def on_pick(cid: int | None) -> list[Any]:
             try:

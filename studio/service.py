@@ -66,6 +66,7 @@ class GenerationService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generation")
         self._lock = threading.Lock()
         self._backends: dict[tuple[str, str], Backend] = {}
+        self._warming: set[tuple[str, str]] = set()
         self._jobs: dict[int, Job] = {}
 
     # -- submitting -------------------------------------------------------------------------
@@ -218,6 +219,29 @@ class GenerationService:
                 f"Generation {ids} is still running in another studio window or command — "
                 "cancel it there (or wait until it ends), then delete"
             )
+
+    def warm(self, task: str, name: str | None = None) -> Future[None] | None:
+        """Load a backend and let it prepare its first run (its ``warm()``, when it has one)
+        on the generation worker, before anyone asks: a tab calls this when it is opened.
+        Once per backend; a request sent meanwhile simply runs after it. Failures are only
+        logged: the real request reports them."""
+        spec = registry.backend_spec(task, name)
+        key = (task, spec.name)
+        with self._lock:
+            if key in self._warming:
+                return None
+            self._warming.add(key)
+
+        def work() -> None:
+            try:
+                backend, _ = self._backend(*key)
+                warm = getattr(backend, "warm", None)
+                if callable(warm):
+                    warm()
+            except Exception:
+                log.warning("Preparing the %s backend %s failed", task, spec.name, exc_info=True)
+
+        return self._executor.submit(work)
 
     # -- running ----------------------------------------------------------------------------
     def _backend(self, task: str, name: str) -> tuple[Backend, float]:

@@ -251,6 +251,12 @@ class LlamaModel:
         result: np.ndarray = self._rms(x, self.norm) @ self.head_t
         return result
 
+    @property
+    def cached_prefixes(self) -> int:
+        """How many constant prompt prefixes have their model state kept."""
+        with self._prefix_lock:
+            return len(self._prefixes)
+
     def prefill(
         self, ids: list[int], reuse: int, room: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

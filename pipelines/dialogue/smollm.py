@@ -25,9 +25,10 @@ from pipelines.base import (
 from pipelines.dialogue.commit import EarlyChoice
 from pipelines.dialogue.core import THINKING_STAGE, GenOutput, ReportFn, run_turn
 from pipelines.dialogue.llama_numpy import LlamaModel
-from pipelines.dialogue.prompt import Prompt
+from pipelines.dialogue.prompt import Prompt, build_reply_prompt
 from pipelines.dialogue.request import STREAM_STAGE, DialogueRequest, DialogueResult
 from pipelines.dialogue.sampling import Hygiene, Progress, sample_candidates
+from pipelines.dialogue.transition import plan_reply
 from pipelines.dialogue.understand import EmotionReader
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -107,6 +108,18 @@ class SmolLMBackend:
             return
         with threadpool_limits(limits=self.threads, user_api="blas"):
             yield
+
+    def warm(self) -> None:
+        """Do now what a first turn would do at once: the model state of the prompt's constant
+        head for the default persona (cached and reused by every later turn), and the first
+        calls of the understanding models. The Dialogue tab asks for this when it is opened."""
+        req = DialogueRequest(message="Hello.")
+        u = self.reader.read(req.message)
+        prompt = build_reply_prompt(req, u, plan_reply(None, u.vad, req.traits, u.label))
+        ids = chatml_ids(self.model, prompt)
+        head = len(chat_messages_ids(self.model, prompt.messages[: prompt.reuse_messages]))
+        with self._threads():
+            self.model.prefill(ids[: head + 1], head, 1)
 
     def hygiene(self, req: DialogueRequest) -> Hygiene:
         """The decoding rules for a request: its token budget, capped at two short sentences."""

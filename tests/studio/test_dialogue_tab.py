@@ -144,3 +144,16 @@ def test_a_reply_becomes_a_voice_clip_and_a_video(dialogue: Dialogue, services: 
         assert info.request["text"] == last.turn.reply[:2000]
         assert info.emotion == (last.turn.planned_emotion or "neutral").split("@")[0].split(":")[0]
     assert "video" in infos["compose"].artifacts
+
+
+def test_opening_the_tab_prepares_the_bundled_model_once(services: Services) -> None:
+    """``warm`` (what opening the Dialogue tab calls) loads the backend on the generation
+    worker and computes the prompt head's model state that the first turn then reuses."""
+    future = services.generations.warm("dialogue", "smollm")
+    assert future is not None
+    future.result(timeout=120)
+    assert services.generations.warm("dialogue", "smollm") is None  # once per backend
+    backend, load_s = services.generations._backend("dialogue", "smollm")
+    assert load_s == 0.0 and backend.model.cached_prefixes == 1  # type: ignore[attr-defined]
+    result = backend.run(registry.request_type("dialogue").from_dict({"message": "Hello."}))
+    assert result.reply and backend.model.cached_prefixes == 1  # type: ignore[attr-defined]
