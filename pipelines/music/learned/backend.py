@@ -10,7 +10,9 @@ Controls from targets (bucket edges from the checkpoint): ``KEY``/``MODE`` the p
 ``DENS`` the melody's share of the density target, 45 % of the notes per beat (at least one note
 per beat is left to the accompaniment); ``REG`` the melody centre that, with the accompaniment
 and bass under it, gives the register target; ``TRIAD`` 0.75 in major, 0.25 in minor; ``INTV``
-the corpus quantile 0.5 + 0.45·arousal (calm lines move by step, aroused ones leap).
+the corpus quantile 0.5 + 0.45·arousal (calm lines move by step, aroused ones leap). While
+sampling, pitches outside the key's scale lose :data:`SCALE_BIAS` nats (soft key steering: a
+line in the parallel major over minor chords was the common miss without it).
 
 The checkpoint is ``options["emogen_checkpoint"]`` (a user's own, e.g. from
 ``launch.py music-train``), else the first ``emogen*.npz`` in the model directory, else the
@@ -47,7 +49,7 @@ from pipelines.music.attributes import PITCH_NAMES, extract
 from pipelines.music.compose import BEATS
 from pipelines.music.learned import controls as C
 from pipelines.music.learned import vocab as V
-from pipelines.music.learned.decode import Candidate, Plan, generate
+from pipelines.music.learned.decode import Candidate, Plan, generate, scale_bias
 from pipelines.music.learned.perform import STEPS, Performed, melody_plan, perform
 from pipelines.music.learned.runtime import EmoGenModel
 from pipelines.music.mapping import AttributeTargets
@@ -55,6 +57,8 @@ from pipelines.music.request import MusicRequest
 from pipelines.music.rules import length_in_beats, resolve_targets
 
 SHIPPED = Path(__file__).with_name("emogen_small.npz")
+SCALE_BIAS = 3.0
+"""Nats taken from out-of-key pitches while sampling (0: the model's own choice)."""
 LINE_SCORED = ("KEY", "MODE", "DENS", "REG", "INTV")
 """Controls whose hit by the line itself breaks ties between equally accurate candidates."""
 OPTION = "emogen_checkpoint"
@@ -148,8 +152,10 @@ class EmoGenBackend:
         temperature: float = 1.0,
         top_p: float = 0.95,
         threads: int = 1,
+        scale_bias: float = SCALE_BIAS,
     ) -> None:
         self.model = model
+        self.scale_bias = scale_bias
         self.threads = threads
         self.checkpoint = checkpoint
         self.soundfont = soundfont
@@ -172,6 +178,7 @@ class EmoGenBackend:
             temperature=float(opts.get("emogen_temperature", 1.0)),
             top_p=float(opts.get("emogen_top_p", 0.95)),
             threads=settings.threads or 1,
+            scale_bias=float(opts.get("emogen_scale_bias", SCALE_BIAS)),
         )
 
     def compose(
@@ -200,6 +207,7 @@ class EmoGenBackend:
             cands = generate(
                 self.model, ctrl, plan, n=n or self.candidates, seed=seed,
                 temperature=self.temperature, top_p=self.top_p, cancel=cancel, progress=step,
+                bias=scale_bias(tonic, targets.mode, self.scale_bias) if self.scale_bias else None,
             )  # fmt: skip
         _, centre = melody_plan(targets)
         scored: list[tuple[float, int, Performed, Any, list[measure.Check]]] = []

@@ -126,6 +126,18 @@ def prompt_ids(controls: Mapping[str, Any]) -> list[int]:
     return [*ids, V.SEP]
 
 
+def scale_bias(tonic: int, mode: str, strength: float) -> np.ndarray:
+    """Logit bias (V,): ``-strength`` on the PITCH tokens outside the key's scale (in minor the
+    natural minor plus the leading tone), 0 elsewhere — soft steering toward the key."""
+    steps = (0, 2, 4, 5, 7, 9, 11) if mode == "major" else (0, 2, 3, 5, 7, 8, 10, 11)
+    scale = {(tonic + x) % 12 for x in steps}
+    out = np.zeros(len(V.VOCAB), dtype=np.float32)
+    for m in range(V.PITCH_MIN, V.PITCH_MAX + 1):
+        if m % 12 not in scale:
+            out[_PITCH0 + m - V.PITCH_MIN] = -strength
+    return out
+
+
 def _window(prompt: list[int], bars: list[int], room: int) -> list[int]:
     """The prompt and the latest whole bars of ``bars`` that fit half of ``room`` (at least
     the current bar)."""
@@ -148,10 +160,12 @@ def generate(
     seed: int,
     temperature: float = 1.0,
     top_p: float = 0.95,
+    bias: np.ndarray | None = None,
     cancel: CancelToken | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> list[Candidate]:
-    """``n`` grammatical pieces for ``controls`` and ``plan``, decoded as one batch; seeded."""
+    """``n`` grammatical pieces for ``controls`` and ``plan``, decoded as one batch; seeded.
+    ``bias`` (V,) is added to every step's logits (e.g. :func:`scale_bias`)."""
     if model.vocab != V.VOCAB:
         raise PipelineError(
             f"{model.name} was trained with another token vocabulary than this version of the "
@@ -174,6 +188,8 @@ def generate(
     while True:
         allowed = np.stack([g.allowed() for g in grammars])
         live = np.array([g.expect != "done" for g in grammars])
+        if bias is not None:
+            logits = logits + bias
         pick, lp = sample(logits, allowed, gen, temperature=temperature, top_p=top_p)
         logprob += np.where(live, lp, 0.0)
         for r in np.flatnonzero(live).tolist():

@@ -10,7 +10,7 @@ from emogen_tiny import write_tiny
 from pipelines.emotion import EmotionSpec
 from pipelines.music.attributes import extract
 from pipelines.music.learned import vocab as V
-from pipelines.music.learned.decode import Plan, generate
+from pipelines.music.learned.decode import Plan, generate, scale_bias
 from pipelines.music.learned.perform import melody_plan, perform
 from pipelines.music.learned.runtime import EmoGenModel
 from pipelines.music.mapping import targets_for
@@ -102,3 +102,15 @@ def test_a_line_ending_on_the_tonic_is_not_forced() -> None:
     assert not perf.tonic_forced
     assert perf.octave_shift == 12  # the line sat an octave under its planned centre
     assert perf.pm.instruments[0].notes[-1].pitch == 72
+
+
+def test_scale_bias_keeps_pitches_in_the_key(model: EmoGenModel) -> None:
+    ctrl = dict(CONTROLS, KEY=2, MODE="major")
+    free = generate(model, ctrl, Plan("4/4", 6, 16), n=2, seed=0)
+    bias = scale_bias(2, "major", 50.0)
+    steered = generate(model, ctrl, Plan("4/4", 6, 16), n=2, seed=0, bias=bias)
+    d_major = {2, 4, 6, 7, 9, 11, 1}
+    outside = [p for c in free for _, p, _ in c.notes if p % 12 not in d_major]
+    assert outside  # random weights wander out of the key …
+    assert all(p % 12 in d_major for c in steered for _, p, _ in c.notes)  # … steering does not
+    assert scale_bias(9, "minor", 3.0)[V.TOKEN_ID["PITCH_68"]] == 0.0  # G#: A minor's leading tone
