@@ -7,7 +7,9 @@ It builds the tiny DICE-Talk-layout folder of the end-to-end test (random weight
 ``dice`` env), loads the ``dice`` backend (worker start + load timed apart) and renders the
 bundled sentence repeated with pauses. The ratio is the plumbing's cost per second of video
 (Whisper, sampler windows, chunked decode, JSON frame transport, x264): with the real 1.5 B
-UNet the sampler dominates and a GPU is needed. Also prints the worker's own split of the time.
+UNet the sampler dominates and a GPU is needed. Also prints the worker's own split of the time
+and the peak memory of the worker and of the studio's process (compare clip lengths: frames are
+streamed, so neither should grow much with the clip).
 """
 
 from __future__ import annotations
@@ -38,6 +40,20 @@ def build(folder: Path) -> Path:
     return folder
 
 
+def peak_mb(pid: int | None) -> float:
+    """A process's peak resident memory (Linux: VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def studio_peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=10.0)
@@ -64,6 +80,7 @@ def main() -> None:
             t1 = time.perf_counter()
             result = backend.run(request)
             compute = time.perf_counter() - t1
+            worker_peak = peak_mb(backend.pid)
         finally:
             backend.unload()
     media = result.media_seconds
@@ -74,6 +91,7 @@ def main() -> None:
           f"{args.threads} thread(s)")  # fmt: skip
     print(f"load (worker start + weights): {t_load:.1f} s")
     print(f"worker: {dice['timings']}")
+    print(f"peak memory: worker {worker_peak:.0f} MB, studio process {studio_peak_mb():.0f} MB")
     print(f"compute {compute:.1f} s / media {media:.1f} s = ratio {compute / media:.2f}")
 
 

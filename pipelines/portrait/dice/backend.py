@@ -346,6 +346,8 @@ class DiceBackend:
             notes.append(
                 "DICE-Talk makes its own head motion and blinks (those settings are unused)."
             )
+        if request.phonemes:
+            notes.append("DICE-Talk follows the audio itself (the phoneme timings are unused).")
         if request.emotion_check:
             notes.append("The emotion check is made by the warp backend only (not run here).")
         folder = Path(tempfile.mkdtemp(prefix="dice-", dir=work_dir()))
