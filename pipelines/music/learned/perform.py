@@ -6,9 +6,10 @@ melody; under it, the rule composer's accompaniment figures and bass
 (:data:`pipelines.music.compose.PATTERNS`, :data:`~pipelines.music.compose.BASS`) on a chord per
 bar chosen to fit the line (diatonic triads weighted like the rule composer's pools, the
 dominant before the last bar, the tonic chord in it). The number of accompaniment notes per bar
-is mixed between the two nearest figures so the whole piece meets the note-density target; the
-accompaniment's register is set so the mean pitch meets the register target (the line moves by
-whole octaves only when it is far from its planned centre). Every note sounds ``articulation``
+is mixed between the two nearest figures (or pads held over two bars, under a dense line) so the
+whole piece meets the note-density target; the accompaniment's register is set so the mean pitch
+meets the register target (the line moves by whole octaves only when it is far from its planned
+centre). Every note sounds ``articulation``
 of its inter-onset interval; velocities follow the rule composer's accents scaled to the
 dynamics targets; the last note of the line is moved to the nearest tonic when it is not one
 (reported), and the final chord is held to the exact end.
@@ -131,12 +132,18 @@ def melody_plan(targets: AttributeTargets) -> tuple[float, float]:
 
 def plan_accompaniment(needed: float, body: int, arousal: float) -> tuple[list[str], int]:
     """Figures for ``body`` bars whose notes (plus the bass's) add up to ``needed``; the bass
-    family (notes per bar key of :data:`BASS`)."""
+    family (notes per bar key of :data:`BASS`). A "tie" bar adds nothing: the pad and bass of
+    the bar before it hold on (and so does its chord)."""
     bass_fam = bass_family(arousal)
     per_bar = needed / max(body, 1)
     while bass_fam and per_bar - len(BASS[bass_fam]) < 3:
         bass_fam -= 1  # a dense line leaves room for fewer bass notes
     want = per_bar - len(BASS[bass_fam])
+    if want < 3:  # sparser than a pad and a bass note per bar: some pads hold over two bars
+        slots = list(range(1, body - 1, 2))
+        ties = min(len(slots), max(0, round(body - needed / 4)))
+        tied = {slots[(2 * k + 1) * len(slots) // (2 * ties)] for k in range(ties)}
+        return ["tie" if i in tied else "pad" for i in range(body)], 0
     figs = _figures(want, arousal)
     lo = max((f for f in figs if f[1] <= want), key=lambda f: f[1], default=figs[0])
     hi = min((f for f in figs if f[1] >= want), key=lambda f: f[1], default=figs[-1])
@@ -178,6 +185,9 @@ def perform(
     body = bars - 1
     total = t.note_density * n_beats * 60.0 / t.tempo
     figures, bass_fam = plan_accompaniment(total - len(line) - 4, body, t.arousal)
+    for b, fig in enumerate(figures):
+        if fig == "tie":
+            chords[b] = chords[b - 1]
 
     # notes as (start 16th, length 16ths, pitch, accent, role); the final bar is held
     spb16 = 60.0 / t.tempo / STEPS
@@ -196,10 +206,13 @@ def perform(
                 notes["acc"] += [(b0, end16 - b0, p, 0.0) for p in voicing]
                 notes["bass"].append((b0, end16 - b0, near(tonic, bass_c), 4.0))
                 continue
+            if figures[b] == "tie":
+                continue
+            hold = 2 if b + 1 < len(figures) and figures[b + 1] == "tie" else 1
             onsets, block, _ = PATTERNS[figures[b]]
             cycle = [0, 1, 2, 1] if len(onsets) == 4 else [0, 1, 2, 3, 2, 1]
             for i, on in enumerate(onsets):
-                nxt = onsets[i + 1] if i + 1 < len(onsets) else BEATS
+                nxt = onsets[i + 1] if i + 1 < len(onsets) else BEATS * hold
                 s, length = b0 + round(on * STEPS), round((nxt - on) * STEPS)
                 accent = -4.0 + (3.0 if on % 2 == 0 else 0.0)
                 if block:
@@ -211,7 +224,7 @@ def perform(
                     )
             bass_on = BASS[bass_fam]
             for i, on in enumerate(bass_on):
-                nxt = bass_on[i + 1] if i + 1 < len(bass_on) else BEATS
+                nxt = bass_on[i + 1] if i + 1 < len(bass_on) else BEATS * hold
                 pc = c.tones[0] if i % 4 != 2 else (c.tones[0] + 7) % 12
                 s, length = b0 + round(on * STEPS), round((nxt - on) * STEPS)
                 notes["bass"].append((s, length, near((tonic + pc) % 12, bass_c), 2.0))
