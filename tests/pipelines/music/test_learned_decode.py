@@ -114,3 +114,17 @@ def test_scale_bias_keeps_pitches_in_the_key(model: EmoGenModel) -> None:
     assert outside  # random weights wander out of the key …
     assert all(p % 12 in d_major for c in steered for _, p, _ in c.notes)  # … steering does not
     assert scale_bias(9, "minor", 3.0)[V.TOKEN_ID["PITCH_68"]] == 0.0  # G#: A minor's leading tone
+
+
+def test_a_dense_line_gets_pads_held_over_two_bars() -> None:
+    t = targets_for(EmotionSpec.parse("calm"))
+    n_beats = 40
+    line = _line([60 + (i % 5) for i in range(4 * (n_beats - 4) // 2)], 2)  # 2 notes a beat
+    perf = perform(line, t, tonic=0, n_beats=n_beats, seed=0, melody_centre=70.0)
+    assert "tie" in perf.patterns
+    tied = [b for b, f in enumerate(perf.patterns) if f == "tie"]
+    assert all(perf.chords[b] == perf.chords[b - 1] for b in tied)
+    assert all(perf.patterns[b - 1] == "pad" and b + 1 < len(perf.chords) - 1 for b in tied)
+    acc = perf.pm.instruments[1].notes
+    assert len({n.start for n in acc}) == len(perf.chords) - len(tied)
+    assert abs(extract(perf.pm).articulation - t.articulation) <= 0.08
