@@ -113,6 +113,11 @@ def generate(
         on_window=window_done,
     )
     t2 = time.perf_counter()
+    if not bool(torch.isfinite(latents).all()):
+        raise FloatingPointError(
+            "the sampler produced non-finite latents (NaN/inf): in float16 this is an overflow; "
+            "try the option dice_fp16=false"
+        )
     sources = plan.output_sources(frames, step)
     written = 0
     for start in range(0, frames, settings.decode_chunk):

@@ -201,5 +201,7 @@ def decode_frames(vae: Any, latents: torch.Tensor, chunk: int) -> Iterator[torch
         z = latents[start : start + chunk].to(param.device, param.dtype) * scale
         with torch.no_grad():
             pixels = vae.decode(z, num_frames=z.shape[0]).sample
+        if not bool(torch.isfinite(pixels).all()):
+            raise FloatingPointError(f"the VAE decoded non-finite pixels in frames {start}+")
         pixels = ((pixels.float() / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
         yield pixels.permute(0, 2, 3, 1).contiguous().cpu()
