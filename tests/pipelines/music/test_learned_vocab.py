@@ -16,6 +16,7 @@ from pipelines.music.learned import controls as ctl
 from pipelines.music.learned import vocab
 from pipelines.music.learned.checkpoint import load_checkpoint, save_checkpoint, weight_shapes
 from pipelines.music.learned.corpus import convert_midi_folder, load_corpus
+from pipelines.music.learned.train import midi_corpus
 
 PIECES = Path(__file__).with_name("learned_pieces.npz")
 
@@ -138,6 +139,11 @@ def test_midi_folder_conversion(pieces: list[dict], tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(PipelineError, match=r"No \.mid files"):
         convert_midi_folder(tmp_path / "empty")
+    said: list[str] = []
+    cached = midi_corpus(tmp_path, said.append, data_dir=tmp_path / "data")
+    assert midi_corpus(tmp_path, said.append, data_dir=tmp_path / "data") == cached
+    assert "6 MIDI pieces" in said[0] and said[1].startswith("corpus: cached at")
+    assert [p["name"] for p in load_corpus(cached)[0]] == [f"{k}.mid" for k in range(6)]
 
 
 def _config() -> dict:
