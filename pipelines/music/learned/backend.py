@@ -15,8 +15,9 @@ sampling, pitches outside the key's scale lose :data:`SCALE_BIAS` nats (soft key
 line in the parallel major over minor chords was the common miss without it).
 
 The checkpoint is ``options["emogen_checkpoint"]`` (a user's own, e.g. from
-``launch.py music-train``), else the first ``emogen*.npz`` in the model directory, else the
-shipped :data:`SHIPPED`.
+``launch.py music-train``), else the model directory when it names an ``.npz`` file (``launch.py
+music --backend emogen --model-dir mine.npz``), else the first ``emogen*.npz`` in the model
+directory, else the shipped :data:`SHIPPED`.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ def find_checkpoint(settings: LoadSettings) -> Path:
         return path
     if settings.model_dir is not None:
         base = Path(settings.model_dir).expanduser()
+        if base.suffix == ".npz" and base.is_file():
+            return base
         found = sorted([*base.glob("emogen*.npz"), *base.glob("emogen/*.npz")])
         if found:
             return found[0]
@@ -85,8 +88,9 @@ def find_checkpoint(settings: LoadSettings) -> Path:
         return SHIPPED
     raise PipelineError(
         f"The learned music backend (music/emogen) is unavailable: no checkpoint at {SHIPPED}. "
-        "Train one with `python3 launch.py music-train` and give its .npz as the "
-        f"'{OPTION}' option (or put it in the model folder), or use the rules backend."
+        "Train one with `python3 launch.py music-train --corpus bundled --out mine.npz` and "
+        "pass it with --model-dir mine.npz (or put an emogen*.npz in the model folder), or "
+        "use the rules backend."
     )
 
 

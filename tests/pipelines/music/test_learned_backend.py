@@ -106,6 +106,7 @@ def test_checkpoint_discovery_and_unavailable_message(
     ckpt: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert B.find_checkpoint(LoadSettings(model_dir=ckpt.parent)) == ckpt
+    assert B.find_checkpoint(LoadSettings(model_dir=ckpt)) == ckpt
     with pytest.raises(PipelineError, match="does not exist"):
         B.find_checkpoint(LoadSettings(options={B.OPTION: str(tmp_path / "nope.npz")}))
     monkeypatch.setattr(B, "SHIPPED", tmp_path / "emogen_small.npz")
