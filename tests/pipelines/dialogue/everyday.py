@@ -99,3 +99,32 @@ EVERYDAY: tuple[tuple[str, str, bool], ...] = (
 
 TUNING = tuple(e for i, e in enumerate(EVERYDAY) if i % 8 < 4)
 HELD_OUT = tuple(e for i, e in enumerate(EVERYDAY) if i % 8 >= 4)
+
+FRESH: tuple[tuple[str, str, bool], ...] = (
+    ("I'm going to start walking to work instead of driving.", "neutral", False),
+    ("We're having pasta for dinner tonight.", "neutral", False),
+    ("I signed up for an evening pottery class.", "neutral", False),
+    ("My niece just passed her driving test on the first try!", "happy", False),
+    ("We finally moved into our own house this weekend.", "happy", False),
+    ("My garden tomatoes are finally ripe and they taste amazing.", "happy", False),
+    ("My best friend forgot to come to my graduation.", "sad", True),
+    ("I had to put my old horse down yesterday.", "sad", True),
+    ("My team lost the final and it was my missed penalty.", "sad", True),
+    ("The delivery driver threw my parcel over the fence and broke it.", "angry", True),
+    ("My coworker keeps interrupting me in every single meeting.", "angry", True),
+    ("The bank froze my account for no reason and I can't pay rent.", "angry", True),
+    ("My son has a high fever and the clinic is closed until Monday.", "fearful", True),
+    ("I keep hearing scratching noises inside the wall at night.", "fearful", True),
+    ("I start a new job on Monday and I don't know anyone there.", "fearful", True),
+    ("My grandfather just told me he was a jazz pianist in the sixties!", "surprised", False),
+    ("The package I thought was lost showed up after three months.", "surprised", False),
+    ("My quiet neighbour turned out to be a famous novelist.", "surprised", False),
+    ("Someone sneezed right onto my plate at the buffet.", "disgusted", True),
+    ("The gym showers were full of hair and slime.", "disgusted", True),
+    ("I bit into an apple and found half a worm.", "disgusted", True),
+    ("My brother-in-law thinks he knows everything about every topic.", "contemptuous", True),
+    ("That salesman talked down to me like I was a child.", "contemptuous", True),
+    ("Our new neighbour sneers at anyone without a fancy car.", "contemptuous", True),
+)
+"""24 more messages, 3 per emotion, written on 2026-12-02 before the bridge and the stricter
+follow-on checks were tuned, and never looked at while tuning: the fresh held-out part."""
