@@ -1,7 +1,8 @@
-"""Would a person accept the bundled model's replies? The strict rubric over our 64 everyday
-messages (tests/pipelines/dialogue/everyday.py), tuning part and held-out part apart.
+"""Would a person accept the bundled model's replies? The strict rubric over our 88 everyday
+messages (tests/pipelines/dialogue/everyday.py): the tuning part, the held-out part and the
+fresh held-out part apart.
 
-.venv/bin/python benchmarks/dialogue_replies.py [--part tuning|held-out|all] [--n 4]
+.venv/bin/python benchmarks/dialogue_replies.py [--part tuning|held-out|fresh|all] [--n 4]
     [--show 10] [--json out.json] [--threads 1]   (--show: exchanges of the held-out part)
 
 Per part: strict pass rate, cut-offs (incomplete last sentence), leaks (third person "the
@@ -33,7 +34,7 @@ from pipelines.dialogue.request import STREAM_STAGE, DialogueRequest
 from pipelines.dialogue.smollm import SmolLMBackend
 from pipelines.dialogue.transition import plan_reply
 from pipelines.dialogue.understand import EmotionReader
-from tests.pipelines.dialogue.everyday import HELD_OUT, TUNING
+from tests.pipelines.dialogue.everyday import FRESH, HELD_OUT, TUNING
 
 
 def rejudge(reader: EmotionReader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -132,7 +133,7 @@ def summary(name: str, rows: list[dict[str, Any]]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("tuning", "held-out", "all"), default="all")
+    ap.add_argument("--part", choices=("tuning", "held-out", "fresh", "all"), default="all")
     ap.add_argument("--n", type=int, default=None, help="candidates per turn (backend default)")
     ap.add_argument("--show", type=int, default=0, help="print this many exchanges verbatim")
     ap.add_argument("--json", type=Path, default=None, help="write every row here")
@@ -151,7 +152,7 @@ def main() -> int:
     backend.warm()  # as opening the Dialogue tab does, before the first message
     print(f"cpus {os.cpu_count()}, BLAS threads {args.threads}, load avg {os.getloadavg()}")
     extra: dict[str, Any] = {} if args.n is None else {"candidates": args.n}
-    parts = {"tuning": TUNING, "held-out": HELD_OUT}
+    parts = {"tuning": TUNING, "held-out": HELD_OUT, "fresh": FRESH}
     chosen = parts if args.part == "all" else {args.part: parts[args.part]}
     results = {name: run_part(backend, items, extra) for name, items in chosen.items()}
     for name, rows in results.items():

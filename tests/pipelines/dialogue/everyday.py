@@ -126,5 +126,6 @@ FRESH: tuple[tuple[str, str, bool], ...] = (
     ("That salesman talked down to me like I was a child.", "contemptuous", True),
     ("Our new neighbour sneers at anyone without a fancy car.", "contemptuous", True),
 )
-"""24 more messages, 3 per emotion, written on 2026-12-02 before the bridge and the stricter
-follow-on checks were tuned, and never looked at while tuning: the fresh held-out part."""
+"""24 more messages, 3 per emotion: the fresh held-out part. Written on 2026-12-02 after the
+held-out part had been looked at (while the bridge went in), before any later change, and
+not looked at while tuning those changes."""
