@@ -61,7 +61,9 @@ BAD_EVENT = re.compile(
     r"mou?ld\w*|rotten|filthy|dirty|stain\w*|cockroach\w*|rats?|mice|smells?|stinks?|"
     r"brag\w*|copied|clueless|useless|incompetent|pathetic|idiots?|losers?|waste\w*|"
     r"can't believe|selling|sold|raised the|scared|afraid|nervous|worried|angry|furious|"
-    r"think (?:they|he|she)(?:'re|'s| are| is) (?:better|so)|look down on)\b",
+    r"think (?:they|he|she)(?:'re|'s| are| is) (?:better|so)|look down on|forg[eo]t\w*|"
+    r"missed|ignor\w*|left out|stood (?:me|us) up|didn't (?:come|show|turn up|call)|"
+    r"(?:don't|do not) know anyone)\b",
     re.I,
 )
 """Words of loss, harm, illness, wrongdoing, dirt or scorn: a message with one is treated as

@@ -38,6 +38,8 @@ def test_a_good_reply_passes(reader: EmotionReader) -> None:
 
 
 MEMORY = "My dad's memory is getting worse and he forgot my name yesterday."  # nobody died
+AIRPORT = "My brother forgot to pick me up from the airport after my graduation trip."
+MOVE = "I move to a new city next week and I don't know anyone there."  # good news, worried
 
 
 @pytest.mark.parametrize(
@@ -54,6 +56,8 @@ MEMORY = "My dad's memory is getting worse and he forgot my name yesterday."  # 
         (DOG, "Congratulations on your dog, that's great news!", "tone_fits"),
         (JOB, "I'm so sorry to hear about your promotion to team lead.", "tone_fits"),
         (MEMORY, "I'm sorry for your dad's loss, his memory was precious.", "tone_fits"),
+        (AIRPORT, "It's lovely to hear that your brother forgot you at the airport.", "tone_fits"),
+        (MOVE, "Oh, great news! Congratulations on your move to a new city.", "tone_fits"),
         (DOG, "I can't help with that, but your dog sounds nice.", "personal"),
         (DOG, 'I\'m sorry, "your dog" sounds like a lot. 🐶', "personal"),
         (DOG, "My dog died this morning, I'm so sorry.", "own_words"),
