@@ -207,6 +207,9 @@ def main() -> None:
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     serve(sys.stdin, out)
+    out.flush()
+    sys.stderr.flush()
+    os._exit(0)  # skip the interpreter's teardown of torch (seconds): nothing is left to save
 
 
 if __name__ == "__main__":
