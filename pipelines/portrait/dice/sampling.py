@@ -107,6 +107,65 @@ class ClipInputs:
         return int(self.audio.shape[0])
 
 
+class _Rows:
+    """One UNet call's guidance rows for a clip: which conditions each row has, and the scales."""
+
+    def __init__(
+        self,
+        clip: ClipInputs,
+        reference_scale: float,
+        audio_scale: float,
+        emotion_scale: float | None,
+    ) -> None:
+        self.clip = clip
+        ref = clip.reference_latents
+        self.device, self.dtype = ref.device, ref.dtype
+        self.scales = [reference_scale, audio_scale]
+        split = emotion_scale is not None
+        if emotion_scale is not None:
+            self.scales.append(emotion_scale)
+        # rows: (image on?, audio on?, emotion on?)
+        self.rows = [(False, False, False), (True, False, False)]
+        self.rows += [(True, True, False)] * split + [(True, True, True)]
+        self.embeds = torch.stack([clip.image_embeds * img for img, _, _ in self.rows])
+        n = len(self.rows)
+        self.tids = clip.added_time_ids.reshape(1, -1).expand(n, -1).to(self.device, self.dtype)
+
+    def _tokens(
+        self, on: torch.Tensor, off: torch.Tensor, index: Any, flags: list[bool]
+    ) -> torch.Tensor:
+        return torch.cat([(on if f else off)[index] for f in flags]).to(self.device, self.dtype)
+
+    def step(
+        self, unet: Any, schedule: EulerSchedule, step: int, latents: torch.Tensor, index: Any
+    ) -> torch.Tensor:
+        """The frames ``index`` (a slice or a list) of the clip, whose current latents are
+        ``latents`` (CPU, float32), one Euler step further (CPU, float32)."""
+        from pipelines.portrait.dice.unet import DiceConditioning, dice_forward
+
+        clip, rows = self.clip, self.rows
+        length = int(latents.shape[0])
+        x = schedule.model_input(latents, step).to(self.device, self.dtype)
+        ref = clip.reference_latents.expand(length, -1, -1, -1)
+        sample = torch.stack([torch.cat([x, ref * img], dim=1) for img, _, _ in rows])
+        cond = DiceConditioning(
+            streams=[
+                self._tokens(clip.audio, clip.uncond_audio, index, [a for _, a, _ in rows]),
+                self._tokens(clip.emotion, clip.uncond_emotion, index, [e for _, _, e in rows]),
+            ],
+            num_frames=length,
+            mask=clip.mask,
+            spatial=clip.spatial[index]
+            .to(self.device, self.dtype)
+            .unsqueeze(0)
+            .expand(len(rows), -1, -1, -1, -1),
+        )
+        with torch.no_grad():
+            v = dice_forward(unet, sample, schedule.timestep(step), self.embeds, self.tids, cond)
+        v = guided(list(v.float()), self.scales).cpu()
+        return schedule.step(latents, v, step)
+
+
 def sample_latents(
     unet: Any,
     clip: ClipInputs,
@@ -127,12 +186,10 @@ def sample_latents(
     float32 on the CPU. Per-frame inputs may stay on the CPU (each window is moved to the device
     of ``clip.reference_latents``, where the UNet is); the guidance arithmetic runs in float32.
     """
-    from pipelines.portrait.dice.unet import DiceConditioning, dice_forward
     from pipelines.portrait.dice.windows import blend_weights, window_starts
 
     frames = clip.frames
     ref = clip.reference_latents
-    device, dtype = ref.device, ref.dtype
     # the clip's latents stay on the CPU in float32; each window goes to the UNet's device, so
     # device memory does not grow with the clip's length
     noise = torch.randn(
@@ -144,48 +201,88 @@ def sample_latents(
     starts = window_starts(frames, window, overlap)
     weights = blend_weights(frames, window, overlap)
     length = min(window, frames)
-    split = emotion_scale is not None
-    scales = [reference_scale, audio_scale]
-    if emotion_scale is not None:
-        scales.append(emotion_scale)
-    # rows: (image on?, audio on?, emotion on?)
-    rows = [(False, False, False), (True, False, False)]
-    rows += [(True, True, False)] * split + [(True, True, True)]
-    embeds = torch.stack([clip.image_embeds * img for img, _, _ in rows])
-    tids = clip.added_time_ids.reshape(1, -1).expand(len(rows), -1).to(device, dtype)
-
-    def tokens(on: torch.Tensor, off: torch.Tensor, span: slice, flags: list[bool]) -> torch.Tensor:
-        return torch.cat([(on if f else off)[span] for f in flags]).to(device, dtype)
-
+    rows = _Rows(clip, reference_scale, audio_scale, emotion_scale)
     for step in range(schedule.steps):
         blended = torch.zeros_like(latents)
         for w, (start, ws) in enumerate(zip(starts, weights, strict=True)):
             span = slice(start, start + length)
-            x = schedule.model_input(latents[span], step).to(device, dtype)
-            sample = torch.stack(
-                [torch.cat([x, ref.expand(length, -1, -1, -1) * img], dim=1) for img, _, _ in rows]
-            )
-            cond = DiceConditioning(
-                streams=[
-                    tokens(clip.audio, clip.uncond_audio, span, [a for _, a, _ in rows]),
-                    tokens(clip.emotion, clip.uncond_emotion, span, [e for _, _, e in rows]),
-                ],
-                num_frames=length,
-                mask=clip.mask,
-                spatial=clip.spatial[span]
-                .to(device, dtype)
-                .unsqueeze(0)
-                .expand(len(rows), -1, -1, -1, -1),
-            )
-            with torch.no_grad():
-                v = dice_forward(unet, sample, schedule.timestep(step), embeds, tids, cond)
-            v = guided(list(v.float()), scales).cpu()
-            stepped = schedule.step(latents[span], v, step)
+            stepped = rows.step(unet, schedule, step, latents[span], span)
             blended[span] += stepped * torch.tensor(ws, dtype=stepped.dtype).view(-1, 1, 1, 1)
             if on_window is not None:
                 on_window(step, w)
         latents = blended
     return latents
+
+
+def shifted_windows(frames: int, window: int, overlap: int, shift: int) -> list[list[int]]:
+    """DICE-Talk's windows over ``frames`` (its clip plus one window of padding): starts every
+    ``window - overlap`` frames, moved back by ``shift``, wrapping around the end."""
+    return [
+        [(start - shift + k) % frames for k in range(window)]
+        for start in range(0, frames, window - overlap)
+    ]
+
+
+def sample_latents_shifted(
+    unet: Any,
+    clip: ClipInputs,
+    schedule: EulerSchedule,
+    *,
+    window: int,
+    overlap: int,
+    shift_offset: int,
+    reference_scale: float,
+    audio_scale: float,
+    emotion_scale: float | None = None,
+    init_latents: torch.Tensor,
+    noise: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+    on_window: Any = None,
+) -> torch.Tensor:
+    """DICE-Talk's own window scheme (its pipeline's, for parity with its outputs): the clip is
+    padded with one window of frames that hear silence and no emotion; each step covers the
+    padded clip with windows moved back by a shift that grows by ``shift_offset`` per step,
+    wrapping around, and averages frames covered twice. It starts from ``init_latents`` (the
+    photo's scaled VAE latents) noised to the first level. ``noise`` (frames + window, channels,
+    h, w), if given, replaces the generator's. Returns the clip's (frames, channels, h, w)."""
+    frames = clip.frames
+    total = frames + window
+    pad = total - frames
+
+    def padded(values: torch.Tensor, filler: torch.Tensor) -> torch.Tensor:
+        return torch.cat([values, filler[:1].expand(pad, *filler.shape[1:])])
+
+    full = ClipInputs(
+        reference_latents=clip.reference_latents,
+        image_embeds=clip.image_embeds,
+        audio=padded(clip.audio, clip.uncond_audio),
+        uncond_audio=padded(clip.uncond_audio, clip.uncond_audio),
+        emotion=padded(clip.emotion, clip.uncond_emotion),
+        uncond_emotion=padded(clip.uncond_emotion, clip.uncond_emotion),
+        spatial=padded(clip.spatial, clip.spatial[-1:]),
+        mask=clip.mask,
+        added_time_ids=clip.added_time_ids,
+    )
+    ref = clip.reference_latents
+    if noise is None:
+        shape = (total, unet.config.out_channels, *ref.shape[-2:])
+        noise = torch.randn(shape, generator=generator, dtype=torch.float32)
+    latents = init_latents.float().cpu() + noise.float() * schedule.sigmas[0]
+    rows = _Rows(full, reference_scale, audio_scale, emotion_scale)
+    shift = 0
+    for step in range(schedule.steps):
+        summed = torch.zeros_like(latents)
+        counts = torch.zeros(total)
+        for w, index in enumerate(shifted_windows(total, window, overlap, shift)):
+            stepped = rows.step(unet, schedule, step, latents[index], index)
+            at = torch.tensor(index)
+            summed.index_add_(0, at, stepped)
+            counts.index_add_(0, at, torch.ones(len(index)))
+            if on_window is not None:
+                on_window(step, w)
+        latents = summed / counts.view(-1, 1, 1, 1)
+        shift = (shift + shift_offset) % window
+    return latents[:frames]
 
 
 def decode_frames(vae: Any, latents: torch.Tensor, chunk: int) -> Iterator[torch.Tensor]:

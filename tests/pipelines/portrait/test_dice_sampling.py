@@ -1,17 +1,25 @@
 """DICE-Talk port, sampler arithmetic: the window plan (main env) and our Euler steps and
 guidance (in the ``dice`` env), the steps checked against diffusers' own EulerDiscreteScheduler
 configured as SVD ships it, and the whole latent loop (windows, guidance rows, steps) on
-DICE-Talk's tiny UNet from the parity fixture."""
+DICE-Talk's tiny UNet from the parity fixture; DICE-Talk's own window scheme against its
+pipeline's output."""
 
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipelines.portrait.dice.windows import blend_weights, window_starts
 from tests.pipelines.portrait.dice_env import FIXTURE, need_fixture, run_in_dice_env
+
+DICE_PIPELINE = Path(__file__).with_name("dice_sampler_ref.pt")
+"""DICE-Talk's own ``DicePipeline`` (diffusers 0.29, its UNet code, run once from a local copy
+of its repository) on the parity fixture's UNet: 7 frames + 5 padding, windows of 5 shifted by
+3 per step, 3 Euler steps, reference scale 3, audio scale 6, from given noise and inputs; ``out``
+is its latents for the 7 frames."""
 
 CHECK = r"""
 import json, sys, torch
@@ -103,6 +111,31 @@ report["decode_chunks"] = [list(c.shape) for c in chunks]
 report["decode_dtype"] = str(chunks[0].dtype)
 whole = torch.cat(chunks)
 report["decode_distinct"] = int(torch.unique(whole.reshape(9, -1), dim=0).shape[0])
+
+# DICE-Talk's own window scheme against its pipeline's output (dice_sampler_ref.pt)
+from pipelines.portrait.dice.sampling import sample_latents_shifted
+from tests.pipelines.portrait.dice_checkpoint import SCHEDULER
+d = torch.load(sys.argv[2], weights_only=True)
+frames = d["audio"].shape[0]
+dice_clip = ClipInputs(
+    reference_latents=d["image_latents"], image_embeds=d["image_embeds"], audio=d["audio"],
+    uncond_audio=d["uncond_audio"], emotion=d["emotion"], uncond_emotion=d["uncond_emotion"],
+    spatial=d["spatial"].expand(frames, -1, -1, -1), mask=d["mask"],
+    added_time_ids=torch.tensor([12.5, 8.0, 16.0]),
+)
+
+
+def shifted(shift_offset=3):
+    return sample_latents_shifted(
+        unet, dice_clip, EulerSchedule.from_config(SCHEDULER, 3), window=5, overlap=0,
+        shift_offset=shift_offset, reference_scale=3.0, audio_scale=6.0,
+        init_latents=d["init_latents"], noise=d["noise"],
+    )
+
+
+report["dice_pipeline"] = (shifted() - d["out"]).abs().max().item()
+report["dice_pipeline_scale"] = d["out"].abs().max().item()
+report["dice_pipeline_other_shift"] = (shifted(2) - d["out"]).abs().max().item()
 print("REPORT " + json.dumps(report))
 """
 
@@ -110,7 +143,7 @@ print("REPORT " + json.dumps(report))
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
     need_fixture()
-    return run_in_dice_env(CHECK, str(FIXTURE))[0]
+    return run_in_dice_env(CHECK, str(FIXTURE), str(DICE_PIPELINE))[0]
 
 
 @pytest.mark.slow
@@ -140,6 +173,15 @@ def test_latent_loop_covers_the_clip_and_follows_seed_and_emotion(report: dict[s
     # guidance 6, through a 700 -> 0.002 noise step)
     assert report["split_tied"] <= 1e-3
     assert report["split_no_emotion"] > 1e-2
+
+
+@pytest.mark.slow
+def test_shifted_windows_reproduce_dice_talks_own_pipeline(report: dict[str, Any]) -> None:
+    # float32 rounding through 3 guided steps (scales up to 6) leaves ~1e-5 of values up to ~4;
+    # the scheme with another shift is off by ~3, a 0.3 % change of one guidance scale by ~7e-3
+    assert report["dice_pipeline_scale"] > 1.0
+    assert report["dice_pipeline"] <= 1e-4, report
+    assert report["dice_pipeline_other_shift"] > 0.1
 
 
 @pytest.mark.slow
