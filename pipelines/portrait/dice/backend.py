@@ -12,8 +12,9 @@ Options (``LoadSettings.options``): ``dice_model_dir`` (else ``--model-dir``; se
 of the built env), ``envs_dir``, ``dice_fp16`` (default: on CUDA), ``dice_steps`` (25),
 ``dice_reference_scale`` (3), ``dice_audio_scale`` (6), ``dice_emotion_scale`` (6: the full
 intensity's; DICE-Talk ties it to the audio scale), ``dice_window`` (25), ``dice_overlap`` (5),
-``dice_decode_chunk`` (10), ``dice_max_side`` (512: the model's short side; the video is
-resized to the request's size).
+``dice_decode_chunk`` (10), ``dice_windows`` ("blend": overlapping windows cross-faded;
+"dice": DICE-Talk's own shifted windows, with ``dice_shift_offset``, 7), ``dice_max_side`` (512:
+the model's short side; the video is resized to the request's size).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ DEFAULTS: dict[str, tuple[str, type]] = {
     "window": ("dice_window", int),
     "overlap": ("dice_overlap", int),
     "decode_chunk": ("dice_decode_chunk", int),
+    "windows": ("dice_windows", str),
+    "shift_offset": ("dice_shift_offset", int),
 }
 """Sampler settings read from the options (defaults: the worker's, i.e. DICE-Talk's)."""
 
@@ -278,6 +281,11 @@ class DiceBackend:
         """The worker's load reply: model_dir, device, dtype, parameters, versions."""
         opts = settings.options
         self._settings = {k: kind(opts[o]) for k, (o, kind) in DEFAULTS.items() if o in opts}
+        if self._settings.get("windows", "blend") not in plan.WINDOW_SCHEMES:
+            raise PipelineError(
+                f"dice_windows must be one of {', '.join(plan.WINDOW_SCHEMES)}, "
+                f"got {self._settings['windows']!r}."
+            )
         self._emotion_scale = float(opts.get("dice_emotion_scale", 6.0))
         self._max_side = int(opts.get("dice_max_side", 512))
         self.faces = FaceModels.load()

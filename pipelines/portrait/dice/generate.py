@@ -28,6 +28,8 @@ from pipelines.portrait.dice.sampling import (
     EulerSchedule,
     decode_frames,
     sample_latents,
+    sample_latents_shifted,
+    shifted_windows,
 )
 from pipelines.portrait.dice.windows import window_starts
 
@@ -40,7 +42,9 @@ slot (DICE-Talk's ``motion_bucket_id_exp``)."""
 @dataclass(frozen=True)
 class Settings:
     """Sampler settings; the defaults are DICE-Talk's inference configuration, except the
-    window overlap (DICE-Talk shifts its windows instead; here they overlap and cross-fade)."""
+    windows: ``"blend"`` (default) overlaps them by ``overlap`` frames and cross-fades; ``"dice"``
+    is DICE-Talk's own scheme (a padding window, windows without overlap shifted by
+    ``shift_offset`` more each step, wrapping around; see ``sample_latents_shifted``)."""
 
     steps: int = 25
     reference_scale: float = 3.0
@@ -49,6 +53,12 @@ class Settings:
     window: int = 25
     overlap: int = 5
     decode_chunk: int = 10
+    windows: str = "blend"
+    shift_offset: int = 7
+
+    def __post_init__(self) -> None:
+        if self.windows not in plan.WINDOW_SCHEMES:
+            raise ValueError(f"windows must be one of {plan.WINDOW_SCHEMES}, got {self.windows!r}")
 
 
 def generate(
@@ -92,26 +102,40 @@ def generate(
         added_time_ids=torch.tensor([plan.MODEL_FPS, MOTION_BUCKET, AUGMENTATION_ID]),
     )
     schedule = EulerSchedule.from_config(stack.scheduler_config, settings.steps)
-    windows = len(window_starts(count, settings.window, settings.overlap))
+    dice = settings.windows == "dice"
+    if dice:
+        windows = len(shifted_windows(count + settings.window, settings.window, 0, 0))
+    else:
+        windows = len(window_starts(count, settings.window, settings.overlap))
 
     def window_done(i: int, w: int) -> None:
         if on_window is not None:
             on_window(i, schedule.steps, w, windows)
 
     tied = settings.emotion_scale == settings.audio_scale
-    generator = torch.Generator().manual_seed(int(seed))
-    latents = sample_latents(
-        stack.models.unet,
-        clip,
-        schedule,
-        window=settings.window,
-        overlap=settings.overlap,
-        reference_scale=settings.reference_scale,
-        audio_scale=settings.audio_scale,
-        emotion_scale=None if tied else settings.emotion_scale,
-        generator=generator,
-        on_window=window_done,
-    )
+    common: dict[str, Any] = {
+        "window": settings.window,
+        "reference_scale": settings.reference_scale,
+        "audio_scale": settings.audio_scale,
+        "emotion_scale": None if tied else settings.emotion_scale,
+        "generator": torch.Generator().manual_seed(int(seed)),
+        "on_window": window_done,
+    }
+    if dice:
+        init = (image["latents"].float() * stack.vae.config.scaling_factor).cpu()
+        latents = sample_latents_shifted(
+            stack.models.unet,
+            clip,
+            schedule,
+            overlap=0,
+            shift_offset=settings.shift_offset,
+            init_latents=init,
+            **common,
+        )
+    else:
+        latents = sample_latents(
+            stack.models.unet, clip, schedule, overlap=settings.overlap, **common
+        )
     t2 = time.perf_counter()
     if not bool(torch.isfinite(latents).all()):
         raise FloatingPointError(

@@ -38,6 +38,8 @@ assert set(PRIOR_OF) == set(EMOTIONS)
 MODEL_FPS = 12.5
 """DICE-Talk's generation rate (also its UNet's fps conditioning)."""
 WHISPER_STEPS_PER_SECOND = 50
+WINDOW_SCHEMES = ("blend", "dice")
+"""Sliding windows cross-faded over their overlaps (ours), or DICE-Talk's own shifted ones."""
 AUDIO_WINDOW = 10
 AUDIO_BEFORE = 4
 """Whisper steps per generated frame, and how many of them come before the frame's time."""

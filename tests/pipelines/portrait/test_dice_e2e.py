@@ -173,15 +173,15 @@ def test_missing_or_broken_weights_are_explained(weights: Path, tmp_path: Path) 
     assert spec.needs_setup and "CC BY-NC-SA 4.0" in spec.description
 
 
-def test_float16_weights_as_on_a_gpu_make_a_clip(weights: Path) -> None:
+def test_float16_weights_and_dice_talks_own_windows_make_a_clip(weights: Path) -> None:
     """``dice_fp16`` (the default on CUDA) loads every model in float16 but SVD's VAE; on the
     CPU it runs the dtype plumbing the GPU path uses (1 s of silence, kept short: float16 is
     slow on a CPU). Measured once on the 2 s speech: float16 frames differ from float32 ones by
-    3.4 levels on average, another seed by 22."""
+    3.4 levels on average, another seed by 22. The same clip uses ``dice_windows="dice"``,
+    DICE-Talk's own window scheme (its parity: ``test_dice_sampling.py``)."""
     cls = registry.backend_class("portrait", "dice")
-    half = cls.load(
-        LoadSettings(model_dir=weights, threads=1, options={**OPTIONS, "dice_fp16": True})
-    )
+    options = {**OPTIONS, "dice_fp16": True, "dice_windows": "dice"}
+    half = cls.load(LoadSettings(model_dir=weights, threads=1, options=options))
     try:
         assert half.info["dtype"] == "float16"
         request = PortraitRequest(silence=1.0, size=128, fps=FPS, emotion_check=False)
@@ -190,4 +190,6 @@ def test_float16_weights_as_on_a_gpu_make_a_clip(weights: Path) -> None:
         half.unload()
     frames = np.stack(list(read_frames(result.video.path)))
     assert frames.shape == (25, 128, 128, 3) and frames.std() > 5
-    assert result.metadata["dice"]["generated_frames"] == 13
+    dice = result.metadata["dice"]
+    # 13 generated frames + a padding window of 13: two shifted windows
+    assert dice["generated_frames"] == 13 and dice["windows"] == 2
