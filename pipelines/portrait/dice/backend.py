@@ -21,23 +21,18 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import math
 import os
-import subprocess
 import tempfile
-import threading
 import time
 import weakref
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from pipelines import envs
 from pipelines.base import (
-    Cancelled,
     CancelToken,
     LoadSettings,
     PipelineError,
@@ -48,6 +43,7 @@ from pipelines.base import (
 )
 from pipelines.media import FileArtifact, VideoClip
 from pipelines.portrait.dice import plan
+from pipelines.portrait.dice.client import WorkerClient
 from pipelines.portrait.dice.layout import LayoutError, locate
 from pipelines.portrait.face import FaceModels, find_face, load_image
 from pipelines.portrait.landmark_warp import (
@@ -60,9 +56,6 @@ from pipelines.portrait.request import PortraitRequest, PortraitResult
 from pipelines.portrait.video import VideoWriter, stills_grid, temp_video_path
 from pipelines.scratch import work_dir
 
-ROOT = Path(__file__).resolve().parents[3]
-PROTOCOL = 1
-"""The version of the protocol documented in :mod:`pipelines.portrait.dice.worker`."""
 LICENCE = (
     "Weights are the user's own download: DICE-Talk's are CC BY-NC-SA 4.0 (non-commercial, "
     "share-alike); Stable Video Diffusion's and Whisper's come under their own licences."
@@ -80,120 +73,6 @@ DEFAULTS: dict[str, tuple[str, type]] = {
     "shift_offset": ("dice_shift_offset", int),
 }
 """Sampler settings read from the options (defaults: the worker's, i.e. DICE-Talk's)."""
-
-
-class _Worker:
-    """The worker process and its pipe; one request at a time (the lock)."""
-
-    def __init__(self, python: Path, *, threads: int) -> None:
-        env = {**envs.clean_env_vars(), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        if threads:
-            env["OMP_NUM_THREADS"] = str(threads)
-        self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
-        self._lock = threading.Lock()
-        self._next = 0
-        try:
-            self.proc = subprocess.Popen(
-                [str(python), "-m", "pipelines.portrait.dice.worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._log,
-                env=env,
-                cwd=ROOT,
-                text=True,
-                encoding="utf-8",
-            )
-        except OSError as exc:
-            self._log.close()
-            raise PipelineError(
-                f"Could not start the DICE-Talk worker with {python} ({exc}). Run "
-                f"`{envs.spec('dice').install_command}` to build its environment."
-            ) from exc
-        try:
-            hello = self._read()
-        except (PipelineError, ValueError) as exc:
-            self.close()
-            raise PipelineError(f"The DICE-Talk worker did not start: {exc}") from exc
-        if hello.get("protocol") != PROTOCOL:
-            self.close()
-            raise PipelineError(f"The DICE-Talk worker speaks another protocol: {hello}")
-
-    def _stderr_tail(self) -> str:
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", "replace")[-1500:]
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(timeout=10)
-            raise PipelineError(
-                f"The DICE-Talk worker stopped (exit {self.proc.returncode}). Its last output:\n"
-                f"{self._stderr_tail()}"
-            )
-        message: dict[str, Any] = json.loads(line)
-        return message
-
-    def _send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(message) + "\n")
-            self.proc.stdin.flush()
-        except OSError as exc:  # the worker died
-            raise PipelineError(
-                f"The DICE-Talk worker stopped: {exc}\n{self._stderr_tail()}"
-            ) from exc
-
-    def call(
-        self, op: str, on_event: Callable[[dict[str, Any]], bool] | None = None, **args: Any
-    ) -> dict[str, Any]:
-        """One request; ``on_event`` gets its events (False or an exception from a progress
-        event cancels the request; the exception is raised once the worker has answered)."""
-        failure: BaseException | None = None
-        with self._lock:
-            if self.proc.poll() is not None:
-                raise PipelineError("The DICE-Talk worker is not running: load the backend again.")
-            self._next += 1
-            rid = self._next
-            self._send({"id": rid, "op": op, **args})
-            while True:
-                message = self._read()
-                if "event" not in message:
-                    break
-                go = failure is None
-                if go and on_event is not None:
-                    try:
-                        go = on_event(message)
-                    except BaseException as exc:  # kept until the worker has stopped
-                        failure, go = exc, False
-                if message["event"] == "progress":
-                    self._send({"id": rid, "op": "continue" if go else "cancel"})
-                elif not go and failure is None:
-                    failure = Cancelled()
-        if failure is not None:
-            raise failure
-        if not message.get("ok"):
-            if message.get("type") == "Cancelled":
-                raise Cancelled()
-            raise PipelineError(
-                f"DICE-Talk {op} failed: {message.get('type')}: {message.get('error')}"
-            )
-        return message
-
-    def close(self) -> None:
-        with self._lock:
-            if self.proc.poll() is None:
-                try:
-                    assert self.proc.stdin is not None
-                    self.proc.stdin.write(json.dumps({"id": -1, "op": "quit"}) + "\n")
-                    self.proc.stdin.close()
-                    self.proc.wait(timeout=20)
-                except (OSError, subprocess.TimeoutExpired):
-                    self.proc.kill()
-                    self.proc.wait()
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-            self._log.close()
 
 
 def resolve_model_dir(settings: LoadSettings) -> Path:
@@ -275,7 +154,7 @@ class DiceBackend:
     version: ClassVar[str] = "1"
     request_type: ClassVar[type[Request]] = PortraitRequest
 
-    def __init__(self, worker: _Worker, info: dict[str, Any], settings: LoadSettings) -> None:
+    def __init__(self, worker: WorkerClient, info: dict[str, Any], settings: LoadSettings) -> None:
         self._worker = worker
         self.info = info
         """The worker's load reply: model_dir, device, dtype, parameters, versions."""
@@ -295,7 +174,7 @@ class DiceBackend:
     def load(cls, settings: LoadSettings) -> Self:
         model_dir = resolve_model_dir(settings)
         python = _python(settings)
-        worker = _Worker(python, threads=settings.threads)
+        worker = WorkerClient(python, threads=settings.threads)
         fp16 = bool(settings.options.get("dice_fp16", settings.device.startswith("cuda")))
         try:
             info = worker.call(
