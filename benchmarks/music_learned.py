@@ -103,9 +103,10 @@ def model_alone(emo: EmoGenBackend, seeds: list[int]) -> None:
         print(f"{kind:<11}" + "".join(f"{np.mean(hits[kind][n]):>8.2f}" for n in names))
 
 
-def windows(notes: np.ndarray, n_bars: int, bar: int = 16) -> set[tuple[int, ...]]:
-    """4-bar windows with ≥ 4 notes, as (start within the window, pitch - first pitch)."""
-    out: set[tuple[int, ...]] = set()
+def windows(notes: np.ndarray, n_bars: int, bar: int = 16) -> set[int]:
+    """4-bar windows with ≥ 4 notes, as hashes of (start within the window, pitch - first
+    pitch) sequences."""
+    out: set[int] = set()
     if len(notes) == 0:
         return out
     order = np.lexsort((notes[:, 1], notes[:, 0]))
@@ -114,7 +115,7 @@ def windows(notes: np.ndarray, n_bars: int, bar: int = 16) -> set[tuple[int, ...
         sel = notes[(notes[:, 0] >= b * bar) & (notes[:, 0] < (b + 4) * bar)]
         if len(sel) >= 4:
             rel = np.stack([sel[:, 0] - b * bar, sel[:, 1] - sel[0, 1]], axis=1)
-            out.add(tuple(rel.ravel().tolist()))
+            out.add(hash(rel.astype(np.int64).tobytes()))
     return out
 
 
@@ -130,10 +131,14 @@ def copy_check(emo: EmoGenBackend, corpus: Path | None, results: list[Any]) -> N
         print(f"\n4-bar copy check: no corpus with the checkpoint's hash {want} found; skipped.")
         return
     pieces, info = load_corpus(corpus)
-    seen: set[tuple[int, ...]] = set()
+    seen: set[int] = set()
     for p in pieces:
         if p["ts"] == "4/4":
             seen |= windows(np.asarray(p["notes"]), int(p["n_bars"]))
+    probe = next(p for p in pieces if p["ts"] == "4/4" and int(p["n_bars"]) >= 8)
+    as_generated = [tuple(int(x) for x in n) for n in probe["notes"]]  # python ints, like V.decode
+    found = windows(np.asarray(as_generated), int(probe["n_bars"]))
+    assert found and found <= seen, "the copy check must find a training piece's own windows"
     copies = total = 0
     for r in results:
         notes, _ = V.decode([V.TOKEN_ID[t] for t in _tokens(r)])
