@@ -20,7 +20,17 @@ from pipelines.portrait.request import (
     pack_phonemes,
 )
 from projects_db import GenerationInfo
-from studio.ui import HEAVY, USER_ERRORS, TabContext, follow, md_escape, outcome, problem
+from studio.ui import (
+    HEAVY,
+    USER_ERRORS,
+    TabContext,
+    backend_info,
+    backend_names,
+    follow,
+    md_escape,
+    outcome,
+    problem,
+)
 from studio.ui import project_or_scratch as _project_or_scratch
 
 NONE = "(none)"
@@ -149,6 +159,7 @@ class PortraitTab:
         size: int = 512,
         progress: Callable[..., Any] | None = None,
         framing: str = "auto",
+        backend: str | None = None,
     ) -> GenerationInfo:
         """Everything the Generate button does; returns the finished portrait generation."""
         pid = _project_or_scratch(self.services, project_id)
@@ -170,7 +181,7 @@ class PortraitTab:
             blink_rate=blink_rate, seed=seed, size=size, phonemes=phonemes,
             voice_emotion=voice_emotion, framing=framing,
         )  # fmt: skip
-        job = self.services.generations.submit(pid, "portrait", request)
+        job = self.services.generations.submit(pid, "portrait", request, backend=backend or None)
         return follow(job, progress)
 
     def outputs(self, info: GenerationInfo) -> tuple[str | None, str | None, str]:
@@ -249,6 +260,11 @@ def build_tab(ctx: TabContext) -> None:
                     "unless the photo is over twice the face crop",
                 )  # fmt: skip
                 seed = gr.Number(0, precision=0, label="Seed")
+                names, default = backend_names("portrait")
+                backend = gr.Dropdown(
+                    names, value=default, label="Backend", elem_id="portrait-backend",
+                    info=backend_info("portrait", default),
+                )  # fmt: skip
                 go = gr.Button("Generate", variant="primary", elem_id="portrait-generate")
         with gr.Row():
             video = gr.Video(label="Talking portrait", interactive=False)
@@ -258,14 +274,14 @@ def build_tab(ctx: TabContext) -> None:
             pid: int | None, photo_v: str | None, mode_v: str, audio_v: str | None,
             gen_v: int | None, text_v: str, label_v: str, blend_v: str, bw: float, inten: float,
             head_v: float, blink_v: float, size_v: int, framing_v: str, seed_v: float,
-            progress: gr.Progress = gr.Progress(),
+            backend_v: str | None, progress: gr.Progress = gr.Progress(),
         ) -> Iterator[list[Any]]:  # fmt: skip
             yield ["Working…", gr.skip(), gr.skip()]
             try:
                 emotion = build_emotion(label_v, blend_v, bw, inten)
                 info = tab.generate(
                     pid, photo_v, mode_v, audio_v, gen_v, text_v, emotion, head_v, blink_v,
-                    int(seed_v or 0), int(size_v), progress, framing_v or "auto",
+                    int(seed_v or 0), int(size_v), progress, framing_v or "auto", backend_v,
                 )  # fmt: skip
             except USER_ERRORS as exc:
                 yield [problem(exc), gr.skip(), gr.skip()]
@@ -276,7 +292,7 @@ def build_tab(ctx: TabContext) -> None:
         go.click(
             on_generate,
             [ctx.project, photo, mode, audio, voice_gen, text, label, blend, blend_w, intensity,
-             head, blinks, size, framing, seed],
+             head, blinks, size, framing, seed, backend],
             [status, video, stills],
             concurrency_id=HEAVY,
             concurrency_limit=1,
@@ -285,5 +301,9 @@ def build_tab(ctx: TabContext) -> None:
         def on_project(pid: int | None) -> Any:
             return gr.update(choices=tab.voice_choices(pid), value=None)
 
+        def on_backend(name: str | None) -> Any:
+            return gr.update(info=backend_info("portrait", name))
+
+        backend.change(on_backend, backend, backend, queue=False)
         ctx.project.change(on_project, ctx.project, voice_gen, queue=False)
         mode.change(on_project, ctx.project, voice_gen)

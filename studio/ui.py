@@ -26,6 +26,26 @@ def md_escape(text: str) -> str:
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
 
 
+def backend_names(task: str) -> tuple[list[str], str]:
+    """The backends a tab offers for ``task`` (test-only ones hidden) and the default one."""
+    from pipelines import registry
+
+    names = [b.name for b in registry.backends(task)]
+    return names, registry.backend_spec(task).name
+
+
+def backend_info(task: str, name: str | None) -> str:
+    """What a backend is, for the picker's info line (and whether it needs setting up)."""
+    from pipelines import registry
+
+    if not name:
+        return ""
+    spec = registry.backend_spec(task, name)
+    return spec.description + (
+        " Needs setting up first (see the README)." if spec.needs_setup else ""
+    )
+
+
 def problem(exc: BaseException) -> str:
     """A status line for a user error, shown literally."""
     return f"⚠️ {md_escape(str(exc))}"

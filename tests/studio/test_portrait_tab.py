@@ -15,6 +15,7 @@ from pipelines import registry
 from pipelines.base import PipelineError
 from pipelines.emotion import EmotionSpec
 from studio.portrait_tab import AUTO, NONE, PortraitTab, build_emotion, emotion_check_markdown
+from studio.ui import backend_info, backend_names
 
 PORTRAIT_TASK = registry.TaskSpec(
     "portrait", "Portrait", "pipelines.portrait.request:PortraitRequest"
@@ -149,3 +150,15 @@ def test_cli_help_mentions_the_flags() -> None:
     with pytest.raises(SystemExit):
         parser.parse_args(["portrait", "--help"])
     assert sys.modules["studio.commands.portrait"]
+
+
+def test_the_backend_picker_runs_the_chosen_backend(services, registered, speech) -> None:
+    names, default = backend_names("portrait")
+    assert default == "warp" and "dice" in names and "tiny" not in names
+    assert "CC BY-NC-SA 4.0" in backend_info("portrait", "dice")
+    tab = PortraitTab(services)
+    info = tab.generate(None, None, "upload", str(speech), None, "", None, 1.0, 17, 0, 160,
+                        backend="dice")  # fmt: skip
+    # No DICE-Talk weights here: the chosen backend ran and said what to do.
+    assert info.status == "failed" and info.backend == "dice"
+    assert "model" in (info.error or "").lower(), info.error
