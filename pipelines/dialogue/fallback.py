@@ -43,7 +43,7 @@ _FRAMES: dict[str, tuple[str, str]] = {
     "happy": ("It's lovely to hear that {x}.", "How are you feeling about it?"),
     "surprised": ("Wow, so {x}.", "How did you react when you found out?"),
     "neutral": ("It sounds like {x}.", "How do you feel about it?"),
-    "bad": ("Oh no, {x}.", "I'm sorry, that sounds rough; how are you doing?"),
+    "bad": ("Oh no, I'm sorry that {x}.", "That sounds rough; how are you doing?"),
 }
 
 
