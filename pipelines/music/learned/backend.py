@@ -9,8 +9,10 @@ Controls from targets (bucket edges from the checkpoint): ``KEY``/``MODE`` the p
 ``VOICES_1`` (the line is a melody, the accompaniment comes from the rule composer's figures);
 ``DENS`` the melody's share of the density target, 45 % of the notes per beat (at least one note
 per beat is left to the accompaniment); ``REG`` the melody centre that, with the accompaniment
-and bass under it, gives the register target; ``TRIAD`` 0.75 in major, 0.25 in minor; ``INTV``
-the corpus quantile 0.5 + 0.45·arousal (calm lines move by step, aroused ones leap). While
+and bass under it, gives the register target; ``TRIAD_any`` (a one-voice line has no triads: the
+accompaniment's chords carry the major/minor colour); ``INTV`` the corpus quantile
+0.5 + 0.3·arousal (calm lines move by step, aroused ones leap; the extreme quantiles are Bach
+basses and arpeggios, not melodies). While
 sampling, pitches outside the key's scale lose :data:`SCALE_BIAS` nats (soft key steering: a
 line in the parallel major over minor chords was the common miss without it).
 
@@ -60,6 +62,8 @@ from pipelines.music.rules import length_in_beats, resolve_targets
 SHIPPED = Path(__file__).with_name("emogen_small.npz")
 SCALE_BIAS = 3.0
 """Nats taken from out-of-key pitches while sampling (0: the model's own choice)."""
+INTV_SLOPE = 0.3
+"""INTV asks for the corpus quantile 0.5 + INTV_SLOPE × arousal (0.2-0.8: melodies' own range)."""
 LINE_SCORED = ("KEY", "MODE", "DENS", "REG", "INTV")
 """Controls whose hit by the line itself breaks ties between equally accurate candidates."""
 OPTION = "emogen_checkpoint"
@@ -100,7 +104,7 @@ def controls_for(
     """The control dict of :func:`.vocab.encode` for the targets (module docstring)."""
     melody, centre = melody_plan(targets)
     k = V.N_BUCKETS["INTV"]
-    q = float(np.clip(0.5 + 0.45 * targets.arousal, 0.0, 0.999))
+    q = float(np.clip(0.5 + INTV_SLOPE * targets.arousal, 0.0, 0.999))
     return {
         "TS": "4/4",
         "KEY": int(tonic),
@@ -108,7 +112,7 @@ def controls_for(
         "DENS": V.bucket(melody, edges["DENS"]),
         "REG": V.bucket(centre, edges["REG"]),
         "VOICES": 1,
-        "TRIAD": V.bucket(0.75 if targets.mode == "major" else 0.25, edges["TRIAD"]),
+        "TRIAD": None,  # a one-voice line has no triads of its own: the chords carry them
         "INTV": int(q * k),
     }
 

@@ -72,8 +72,8 @@ def test_controls_follow_the_emotion() -> None:
     assert all(x["KEY"] == 2 and x["TS"] == "4/4" and x["VOICES"] == 1 for x in c.values())
     assert c["happy"]["REG"] > c["sad"]["REG"]
     assert c["fearful"]["DENS"] > c["calm"]["DENS"]
-    assert c["fearful"]["INTV"] > c["angry"]["INTV"] > c["calm"]["INTV"]
-    assert c["happy"]["TRIAD"] > c["sad"]["TRIAD"]
+    assert c["fearful"]["INTV"] >= c["angry"]["INTV"] > c["sad"]["INTV"] > c["calm"]["INTV"]
+    assert all(x["TRIAD"] is None for x in c.values())  # one voice: the chords carry it
 
 
 def test_contract_artifacts_seeds_progress_and_cancel(backend: EmoGenBackend) -> None:
