@@ -14,7 +14,8 @@ accompaniment's chords carry the major/minor colour); ``INTV`` the corpus quanti
 0.5 + 0.3·arousal (calm lines move by step, aroused ones leap; the extreme quantiles are Bach
 basses and arpeggios, not melodies). While
 sampling, pitches outside the key's scale lose :data:`SCALE_BIAS` nats (soft key steering: a
-line in the parallel major over minor chords was the common miss without it).
+line in the parallel major over minor chords was the common miss without it); in the last bar,
+tonic notes and an EOS right after one are favoured (:data:`CADENCE`).
 
 The checkpoint is ``options["emogen_checkpoint"]`` (a user's own, e.g. from
 ``launch.py music-train``), else the model directory when it names an ``.npz`` file (``launch.py
@@ -62,6 +63,8 @@ from pipelines.music.rules import length_in_beats, resolve_targets
 SHIPPED = Path(__file__).with_name("emogen_small.npz")
 SCALE_BIAS = 3.0
 """Nats taken from out-of-key pitches while sampling (0: the model's own choice)."""
+CADENCE = 2.0
+"""Nats of the last bar's steering toward a tonic ending (:func:`.decode.generate`)."""
 INTV_SLOPE = 0.3
 """INTV asks for the corpus quantile 0.5 + INTV_SLOPE × arousal (0.2-0.8: melodies' own range)."""
 LINE_SCORED = ("KEY", "MODE", "DENS", "REG", "INTV")
@@ -161,8 +164,10 @@ class EmoGenBackend:
         top_p: float = 0.95,
         threads: int = 1,
         scale_bias: float = SCALE_BIAS,
+        cadence: float = CADENCE,
     ) -> None:
         self.model = model
+        self.cadence = cadence
         self.scale_bias = scale_bias
         self.threads = threads
         self.checkpoint = checkpoint
@@ -187,6 +192,7 @@ class EmoGenBackend:
             top_p=float(opts.get("emogen_top_p", 0.95)),
             threads=settings.threads or 1,
             scale_bias=float(opts.get("emogen_scale_bias", SCALE_BIAS)),
+            cadence=float(opts.get("emogen_cadence", CADENCE)),
         )
 
     def compose(
@@ -216,6 +222,7 @@ class EmoGenBackend:
                 self.model, ctrl, plan, n=n or self.candidates, seed=seed,
                 temperature=self.temperature, top_p=self.top_p, cancel=cancel, progress=step,
                 bias=scale_bias(tonic, targets.mode, self.scale_bias) if self.scale_bias else None,
+                cadence=(tonic, self.cadence) if self.cadence else None,
             )  # fmt: skip
         _, centre = melody_plan(targets)
         scored: list[tuple[float, int, Performed, Any, list[measure.Check]]] = []

@@ -138,6 +138,17 @@ def scale_bias(tonic: int, mode: str, strength: float) -> np.ndarray:
     return out
 
 
+def _cadence(g: Grammar, tonic: int, nats: float) -> np.ndarray:
+    out = np.zeros(len(V.VOCAB), dtype=np.float32)
+    if g.bar != g.plan.bars - 1 or g.expect not in ("free", "PITCH"):
+        return out
+    for m in range(V.PITCH_MIN + (tonic - V.PITCH_MIN) % 12, V.PITCH_MAX + 1, 12):
+        out[_PITCH0 + m - V.PITCH_MIN] = nats / 2
+    if g.expect == "free" and g.events_in_bar:
+        out[V.EOS] = nats if g.pitch % 12 == tonic else -nats
+    return out
+
+
 def _window(prompt: list[int], bars: list[int], room: int) -> list[int]:
     """The prompt and the latest whole bars of ``bars`` that fit half of ``room`` (at least
     the current bar)."""
@@ -161,11 +172,14 @@ def generate(
     temperature: float = 1.0,
     top_p: float = 0.95,
     bias: np.ndarray | None = None,
+    cadence: tuple[int, float] | None = None,
     cancel: CancelToken | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> list[Candidate]:
     """``n`` grammatical pieces for ``controls`` and ``plan``, decoded as one batch; seeded.
-    ``bias`` (V,) is added to every step's logits (e.g. :func:`scale_bias`)."""
+    ``bias`` (V,) is added to every step's logits (e.g. :func:`scale_bias`). ``cadence``
+    (tonic pitch class, nats) steers the last bar toward ending on the tonic: its tonic pitches
+    gain half the nats, and EOS gains them after a tonic and loses them after any other note."""
     if model.vocab != V.VOCAB:
         raise PipelineError(
             f"{model.name} was trained with another token vocabulary than this version of the "
@@ -190,6 +204,8 @@ def generate(
         live = np.array([g.expect != "done" for g in grammars])
         if bias is not None:
             logits = logits + bias
+        if cadence is not None:
+            logits = logits + np.stack([_cadence(g, *cadence) for g in grammars])
         pick, lp = sample(logits, allowed, gen, temperature=temperature, top_p=top_p)
         logprob += np.where(live, lp, 0.0)
         for r in np.flatnonzero(live).tolist():
