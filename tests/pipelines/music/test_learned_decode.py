@@ -128,3 +128,11 @@ def test_a_dense_line_gets_pads_held_over_two_bars() -> None:
     acc = perf.pm.instruments[1].notes
     assert len({n.start for n in acc}) == len(perf.chords) - len(tied)
     assert abs(extract(perf.pm).articulation - t.articulation) <= 0.08
+
+
+def test_cadence_steering_ends_lines_on_the_tonic(model: EmoGenModel) -> None:
+    plan = Plan("4/4", 3, 16)
+    free = generate(model, CONTROLS, plan, n=4, seed=3)
+    steered = generate(model, CONTROLS, plan, n=4, seed=3, cadence=(6, 40.0))
+    assert any(max(c.notes)[1] % 12 != 6 for c in free)
+    assert all(max(c.notes)[1] % 12 == 6 for c in steered)
