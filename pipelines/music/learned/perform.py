@@ -7,11 +7,10 @@ melody; under it, the rule composer's accompaniment figures and bass
 bar chosen to fit the line (diatonic triads weighted like the rule composer's pools, the
 dominant before the last bar, the tonic chord in it). The number of accompaniment notes per bar
 is mixed between the two nearest figures (or pads held over two bars, under a dense line) so the
-whole piece meets the note-density target; the accompaniment's register is set so the mean pitch
-meets the register target (the line moves by whole octaves only when it is far from its planned
-centre). Every note sounds ``articulation``
-of its inter-onset interval; velocities follow the rule composer's accents scaled to the
-dynamics targets; the last note of the line is moved to the nearest tonic when it is not one
+whole piece meets the note-density target; the accompaniment's centre (kept under the line),
+then the bass's, is set so the mean pitch meets the register target (the line moves by whole
+octaves only when it is far from its planned centre). Every note sounds ``articulation`` of its
+inter-onset interval; velocities follow the rule composer's accents scaled to the dynamics targets; the last note of the line is moved to the nearest tonic when it is not one
 (reported), and the final chord is held to the exact end.
 """
 
@@ -197,7 +196,7 @@ def perform(
     notes["mel"][-1] = (*notes["mel"][-1][:3], 10.0)
     bass_c = max(34.0, min(50.0, t.register - 22))
 
-    def accompany(acc_c: float) -> None:
+    def accompany(acc_c: float, bass_c: float) -> None:
         notes["acc"], notes["bass"] = [], []
         for b, c in enumerate(chords):
             b0 = b * bar16
@@ -229,16 +228,25 @@ def perform(
                 s, length = b0 + round(on * STEPS), round((nxt - on) * STEPS)
                 notes["bass"].append((s, length, near((tonic + pc) % 12, bass_c), 2.0))
 
-    mel_sum = float(sum(mel_pitch))
-    acc_c = float(np.mean(mel_pitch)) - 11
-    for _ in range(3):  # the accompaniment's centre sets the piece's mean pitch
-        accompany(acc_c)
-        n_all = len(line) + len(notes["acc"]) + len(notes["bass"])
+    mel_sum, mel_mean = float(sum(mel_pitch)), float(np.mean(mel_pitch))
+    acc_c, acc_top = mel_mean - 11, mel_mean - 8  # the chords stay under the line
+    best: tuple[float, float, float] = (math.inf, acc_c, bass_c)
+    for _ in range(4):  # the accompaniment's (then the bass's) centre sets the mean pitch
+        accompany(acc_c, bass_c)
+        n_acc, n_bass = len(notes["acc"]), len(notes["bass"])
+        n_all = len(line) + n_acc + n_bass
         mean = (mel_sum + sum(n[2] for part in ("acc", "bass") for n in notes[part])) / n_all
         error = t.register - mean
+        if abs(error) < best[0]:
+            best = (abs(error), acc_c, bass_c)
         if abs(error) < 0.3:
             break
-        acc_c = float(np.clip(acc_c + error * n_all / len(notes["acc"]), 40, max(mel_pitch) - 3))
+        wanted = acc_c + error * n_all / n_acc
+        acc_c = float(np.clip(wanted, 40, acc_top))
+        missing = (wanted - acc_c) * n_acc
+        bass_c = float(np.clip(bass_c + missing / n_bass, 28, min(60.0, acc_c - 8)))
+    if (best[1], best[2]) != (acc_c, bass_c):
+        accompany(best[1], best[2])
 
     raw = np.array([n[3] for part in notes.values() for n in part], dtype=float)
     raw += rng(seed, "emogen-velocity").normal(0.0, 2.0, size=raw.size)
