@@ -10,8 +10,9 @@ is mixed between the two nearest figures (or pads held over two bars, under a de
 whole piece meets the note-density target; the accompaniment's centre (kept under the line),
 then the bass's, is set so the mean pitch meets the register target (the line moves by whole
 octaves only when it is far from its planned centre). Every note sounds ``articulation`` of its
-inter-onset interval; velocities follow the rule composer's accents scaled to the dynamics targets; the last note of the line is moved to the nearest tonic when it is not one
-(reported), and the final chord is held to the exact end.
+inter-onset interval; velocities follow the rule composer's accents scaled to the dynamics
+targets; the last note of the line is moved to the nearest tonic when it is not one (reported),
+and the final chord is held to the exact end.
 """
 
 from __future__ import annotations
