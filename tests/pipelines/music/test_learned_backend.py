@@ -117,3 +117,18 @@ def test_checkpoint_discovery_and_unavailable_message(
 def test_registered_beside_the_default_rules() -> None:
     assert registry.backend_spec("music").name == "rules"
     assert registry.backend_class("music", "emogen") is EmoGenBackend
+
+
+@pytest.mark.skipif(
+    not B.SHIPPED.is_file(), reason="the shipped checkpoint is not in this checkout"
+)
+def test_the_shipped_checkpoint_plays_the_requested_keys() -> None:
+    assert B.SHIPPED.stat().st_size <= 25e6
+    shipped = EmoGenBackend.load(LoadSettings())
+    assert shipped.checkpoint == B.SHIPPED
+    assert "without the Essen" in shipped.model.config["licence"]
+    for emotion, key, tonic in (("happy", "D", 2), ("sad", "A", 9)):
+        r = shipped.run(MusicRequest(emotion=emotion, seconds=20, key=key, seed=0, render=False))
+        hits = {c["attribute"]: c["hit"] for c in r.metadata["attribute_checks"]}
+        assert hits["key"] and hits["mode"] and hits["duration"] and hits["register"]
+        assert midi_of(r).instruments[0].notes[-1].pitch % 12 == tonic
