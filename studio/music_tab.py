@@ -18,9 +18,20 @@ from pipelines.emotion import SYNTAX, label_choices
 from pipelines.music.mapping import targets_for
 from pipelines.music.request import MusicRequest
 from projects_db import GenerationInfo
+from studio.music_training import Training, midi_folder, model_choices, model_path
 from studio.service import Job
 from studio.settings import Services
-from studio.ui import HEAVY, USER_ERRORS, TabContext, follow, outcome, problem, project_or_scratch
+from studio.ui import (
+    HEAVY,
+    USER_ERRORS,
+    TabContext,
+    backend_info,
+    backend_names,
+    follow,
+    outcome,
+    problem,
+    project_or_scratch,
+)
 
 SOURCES = ("Labels", "Blend text", "Valence–arousal")
 TARGET_FIELDS = ("tempo", "mode", "density", "register", "dynamics", "articulation")
@@ -73,6 +84,7 @@ def build_request(
     edited: Sequence[Any],
     instruments: Sequence[Any],
     reference: str | Path | None = None,
+    model: str | None = None,
 ) -> MusicRequest:
     """A request with only the edits that differ from what the emotion implies as overrides."""
     spec = coerce_emotion(emotion)
@@ -91,6 +103,8 @@ def build_request(
         fields["instruments"] = progs
     if reference:
         fields["reference_midi"] = Path(reference)
+    if model:
+        fields["model"] = Path(model)
     return MusicRequest(**fields)
 
 
@@ -101,7 +115,11 @@ def _differs(value: Any, default: Any) -> bool:
 
 
 def start(
-    services: Services, project_id: int | None, request: MusicRequest, upload: str | None = None
+    services: Services,
+    project_id: int | None,
+    request: MusicRequest,
+    upload: str | None = None,
+    backend: str | None = None,
 ) -> Job:
     """Submit the request (storing an uploaded reference MIDI as a project asset first)."""
     assets: dict[str, int] = {}
@@ -110,7 +128,9 @@ def start(
         request = request.replace(reference_midi=asset.path)
         assets["reference_midi"] = asset.id
     pid = project_or_scratch(services, project_id)
-    return services.generations.submit(pid, "music", request, assets=assets)
+    return services.generations.submit(
+        pid, "music", request, assets=assets, backend=backend or None
+    )
 
 
 def present(services: Services, info: GenerationInfo) -> dict[str, Any]:
@@ -134,6 +154,33 @@ def present(services: Services, info: GenerationInfo) -> dict[str, Any]:
     for note in meta.get("relaxed", []):
         out["status"] += f"\n\nℹ️ {note}"
     return out
+
+
+TRAIN_HELP = (
+    "The learned (emogen) backend writes its melody with a small model. Train one on your own "
+    "MIDI files (at least 4 pieces in 4/4, 3/4, 2/4 or 6/8; tens to hundreds work best) and it "
+    "picks up their style: the emotion controls (key, mode, density, register) still steer it. "
+    "The first run builds the training environment (torch, about 3 minutes). The run saves its "
+    "state every few minutes: cancel any time and tick *Resume* to go on. The model is saved in "
+    "the studio's data folder under models/music/."
+)
+
+
+def begin_training(
+    services: Services,
+    folder: str | None,
+    uploads: list[Any] | None,
+    name: str,
+    minutes: float,
+    resume: bool,
+) -> Training:
+    """Start training a music model on the user's MIDI (a background thread)."""
+    data_dir = services.settings.data_dir
+    out = model_path(data_dir, name)
+    source = midi_folder(data_dir, name, folder, uploads)
+    run = Training(out)
+    run.start(source, float(minutes), bool(resume), data_dir)
+    return run
 
 
 def build_tab(ctx: TabContext) -> None:
@@ -177,12 +224,43 @@ def build_tab(ctx: TabContext) -> None:
                         gr.Dropdown(gm, value=first[6 + i], label=name)
                         for i, name in enumerate(("Melody", "Accompaniment", "Bass"))
                     ]
+                with gr.Row():
+                    names, default = backend_names("music")
+                    backend = gr.Dropdown(
+                        names, value=default, label="Backend", elem_id="music-backend",
+                        info=backend_info("music", default), scale=2,
+                    )  # fmt: skip
+                    model = gr.Dropdown(
+                        model_choices(services.settings.data_dir), value="", label="Model",
+                        info="For the emogen backend: the bundled model or one you trained.",
+                        elem_id="music-model", scale=2,
+                    )  # fmt: skip
                 generate = gr.Button("Generate", variant="primary", elem_id="music-generate")
         with gr.Row():
             audio = gr.Audio(label="Audio", interactive=False)
             roll = gr.Image(label="Piano roll", interactive=False)
         table = gr.Dataframe(headers=TABLE_HEADERS, value=[], label="Requested vs measured")
         files = gr.File(label="MIDI, WAV and REMI tokens", file_count="multiple")
+        with gr.Accordion("Your own style: train the learned model on your MIDI", open=False):
+            gr.Markdown(TRAIN_HELP)
+            with gr.Row():
+                train_folder = gr.Textbox(
+                    label="MIDI folder on this computer", placeholder="/home/me/midi",
+                    elem_id="music-train-folder", scale=3,
+                )  # fmt: skip
+                train_files = gr.File(
+                    label="…or upload .mid files", file_count="multiple",
+                    file_types=[".mid", ".midi"], scale=2,
+                )  # fmt: skip
+            with gr.Row():
+                train_name = gr.Textbox(value="my-style", label="Model name", scale=2)
+                train_minutes = gr.Slider(1, 240, value=20, step=1, label="Minutes of training")
+                train_resume = gr.Checkbox(False, label="Resume this model's last run")
+            with gr.Row():
+                train_go = gr.Button("Train", variant="primary", elem_id="music-train")
+                train_stop = gr.Button("Cancel training", elem_id="music-train-cancel")
+            train_log = gr.Textbox(label="Training", lines=6, max_lines=12, interactive=False)
+        training = gr.State(None)
 
         picker: list[Any] = [source, labels, blend, valence, arousal, intensity]
         target_boxes = [tempo, mode, density, register, dynamics, articulation, *insts]
@@ -217,13 +295,16 @@ def build_tab(ctx: TabContext) -> None:
             acc: int | None,
             bass: int | None,
             ref: str | None,
+            backend_v: str | None,
+            model_v: str | None,
             progress: gr.Progress = gr.Progress(),
         ) -> Iterator[list[Any]]:
             try:
                 emo = emotion_text(src, labs, text, v, a, i)
                 edits = [bpm, md, dens, reg, dyn, art]
-                req = build_request(emo, u, n, s, edits, [mel, acc, bass], ref)
-                job = start(services, pid, req, ref)
+                chosen = model_v if backend_v == "emogen" else None
+                req = build_request(emo, u, n, s, edits, [mel, acc, bass], ref, chosen)
+                job = start(services, pid, req, ref, backend_v)
             except USER_ERRORS as exc:
                 yield [problem(exc), gr.skip(), gr.skip(), gr.skip(), gr.skip()]
                 return
@@ -233,8 +314,47 @@ def build_tab(ctx: TabContext) -> None:
 
         generate.click(
             on_generate,
-            [ctx.project, *picker, unit, length, seed, *target_boxes, reference],
+            [ctx.project, *picker, unit, length, seed, *target_boxes, reference, backend, model],
             [status, audio, roll, table, files],
             concurrency_id=HEAVY,
             concurrency_limit=1,
         )
+
+        def on_backend(name: str | None) -> Any:
+            return gr.update(info=backend_info("music", name))
+
+        backend.change(on_backend, backend, backend, queue=False)
+
+        def on_train(
+            folder: str, uploads: list[Any] | None, name: str, minutes: float, resume: bool
+        ) -> Iterator[list[Any]]:
+            try:
+                run = begin_training(services, folder, uploads, name, minutes, resume)
+            except USER_ERRORS as exc:
+                yield [problem(exc), None, gr.skip()]
+                return
+            yield ["Training…", run, gr.skip()]
+            while not run.done.wait(1.0):
+                yield ["\n".join(run.lines[-12:]), run, gr.skip()]
+            choices = model_choices(services.settings.data_dir)
+            log = "\n".join([*run.lines[-11:], run.summary()])
+            yield [
+                log,
+                None,
+                gr.update(choices=choices, value=str(run.out) if not run.error else ""),
+            ]
+
+        def on_stop(run: Training | None) -> str:
+            if run is None:
+                return "No training is running."
+            run.token.cancel()
+            return "Cancelling — the last saved state can be resumed."
+
+        train_go.click(
+            on_train,
+            [train_folder, train_files, train_name, train_minutes, train_resume],
+            [train_log, training, model],
+            concurrency_id="music-train",
+            concurrency_limit=1,
+        )
+        train_stop.click(on_stop, training, train_log, queue=False)

@@ -64,6 +64,9 @@ class MusicRequest(Request):
     corpus: Path | None = None
     """A labelled MIDI folder (EMOPIA-style Q1..Q4 or emotion-label subfolders or name
     prefixes): targets come from the real piece nearest the emotion's quadrant centre (EmoGen)."""
+    model: Path | None = None
+    """A learned-music checkpoint (``.npz``) for the emogen backend, e.g. one trained on your
+    own MIDI in the Music tab; None = the backend's default. Other backends ignore it."""
     render: bool = True
     """Also render audio (WAV) with a General MIDI soundfont."""
     sample_rate: int = 44100
@@ -109,10 +112,15 @@ class MusicRequest(Request):
                 isinstance(p, int) and not isinstance(p, bool) and 0 <= p <= 127,
                 f"Instrument programs must be General MIDI numbers 0-127, got {p!r}.",
             )
-        for name in ("reference_midi", "corpus"):
+        for name in ("reference_midi", "corpus", "model"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, Path(value))
+        if self.model is not None:
+            require(
+                isinstance(self.model, Path) and self.model.suffix == ".npz",
+                f"The model must be a learned-music checkpoint (.npz), got {self.model!r}.",
+            )
         require(isinstance(self.render, bool), "render must be true or false.")
         require(
             self.sample_rate in SAMPLE_RATES,
@@ -136,5 +144,6 @@ class MusicRequest(Request):
             {"key": "H"},
             {"instruments": [200]},
             {"sample_rate": 12345},
+            {"model": "notes.txt"},
             {"nonsense_field": 1},
         ]

@@ -95,7 +95,7 @@ def test_tab_builds_and_its_generate_handler_runs(services: Services) -> None:
     fns = {f.fn.__name__: f.fn for f in blocks.fns.values() if f.fn is not None}
     shown = mt.implied("sad")
     picker = ["Labels", ["sad"], "", 0.0, 0.0, 1.0]
-    inputs = [None, *picker, "bars", 2, 5, *shown, None]
+    inputs = [None, *picker, "bars", 2, 5, *shown, None, "rules", ""]
     seen: list[float] = []
     steps = list(fns["on_generate"](*inputs, progress=lambda f, desc="": seen.append(f)))
     status, audio, roll, table, files = steps[-1]
@@ -103,4 +103,12 @@ def test_tab_builds_and_its_generate_handler_runs(services: Services) -> None:
     assert table and len(files) == 3
     bad = list(fns["on_generate"](*[None, "Blend text", [], "hapy", 0, 0, 1, *inputs[7:]]))
     assert len(bad) == 1 and bad[0][0].startswith("⚠️") and "hapy" in bad[0][0]
+    bad = list(fns["on_train"]("", None, "../../etc/passwd", 1, False))
+    assert bad[0][0].startswith("⚠️") and "not usable" in bad[0][0]
+    empty = services.settings.data_dir / "no-midi-here"
+    empty.mkdir()
+    bad = list(fns["on_train"](str(empty), None, "mine", 1, False))
+    assert len(bad) == 1 and "holds no" in bad[0][0]
+    bad = list(fns["on_train"]("", None, "mine", 1, False))
+    assert len(bad) == 1 and "upload some" in bad[0][0]
     assert fns["on_emotion"](*picker)[1:] == shown
