@@ -20,7 +20,8 @@ tonic notes and an EOS right after one are favoured (:data:`CADENCE`).
 The checkpoint is ``options["emogen_checkpoint"]`` (a user's own, e.g. from
 ``launch.py music-train``), else the model directory when it names an ``.npz`` file (``launch.py
 music --backend emogen --model-dir mine.npz``), else the first ``emogen*.npz`` in the model
-directory, else the shipped :data:`SHIPPED`.
+directory, else the shipped :data:`SHIPPED`. A request's ``model`` (e.g. a model trained on
+the user's own MIDI in the Music tab) picks another checkpoint for that request.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import contextlib
 import io
 import json
 import math
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -70,6 +72,8 @@ INTV_SLOPE = 0.3
 LINE_SCORED = ("KEY", "MODE", "DENS", "REG", "INTV")
 """Controls whose hit by the line itself breaks ties between equally accurate candidates."""
 OPTION = "emogen_checkpoint"
+KEPT_MODELS = 2
+"""Other checkpoints (requests' ``model``) kept loaded besides the default one."""
 CANDIDATES = 4
 
 
@@ -176,6 +180,32 @@ class EmoGenBackend:
         self.temperature = temperature
         self.top_p = top_p
         self.edges: dict[str, list[float]] = dict(model.config["bucket_edges"])
+        self._others: dict[Path, EmoGenBackend] = {}
+        self._others_lock = threading.Lock()
+
+    def with_checkpoint(self, path: Path) -> EmoGenBackend:
+        """This backend with another checkpoint (a request's ``model``; the last few are kept
+        loaded)."""
+        path = Path(path).expanduser()
+        if path.resolve() == self.checkpoint.resolve():
+            return self
+        if not path.is_file():
+            raise PipelineError(
+                f"The music model {path} does not exist — train one in the Music tab (Your own "
+                "style) or with `launch.py music-train`."
+            )
+        with self._others_lock:
+            other = self._others.get(path)
+            if other is None:
+                other = EmoGenBackend(
+                    EmoGenModel.load(path), path, self.soundfont,
+                    candidates=self.candidates, temperature=self.temperature, top_p=self.top_p,
+                    threads=self.threads, scale_bias=self.scale_bias, cadence=self.cadence,
+                )  # fmt: skip
+                self._others[path] = other
+                while len(self._others) > KEPT_MODELS:
+                    self._others.pop(next(iter(self._others)))
+        return other
 
     @classmethod
     def load(cls, settings: LoadSettings) -> Self:
@@ -266,6 +296,10 @@ class EmoGenBackend:
         cancel: CancelToken | None = None,
     ) -> Result:
         expect_request(request, MusicRequest, "music/emogen")
+        if request.model is not None:
+            other = self.with_checkpoint(request.model)
+            if other is not self:
+                return other.run(request, progress=progress, cancel=cancel)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         check(cancel, progress, 0.0, "attribute targets")

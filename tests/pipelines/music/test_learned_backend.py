@@ -132,3 +132,17 @@ def test_the_shipped_checkpoint_plays_the_requested_keys() -> None:
         hits = {c["attribute"]: c["hit"] for c in r.metadata["attribute_checks"]}
         assert hits["key"] and hits["mode"] and hits["duration"] and hits["register"]
         assert midi_of(r).instruments[0].notes[-1].pitch % 12 == tonic
+
+
+def test_a_request_may_name_another_checkpoint(
+    backend: EmoGenBackend, ckpt: Path, tmp_path: Path
+) -> None:
+    """A request's ``model`` (a model trained in the Music tab) is used for that request only."""
+    other = write_tiny(tmp_path / "my-style.npz", seed=9, max_len=128)
+    req = MusicRequest(emotion="happy", bars=4, seed=1, render=False)
+    mine = backend.run(req.replace(model=other))
+    assert mine.metadata["checkpoint"]["file"] == "my-style.npz"
+    assert backend.run(req).metadata["checkpoint"]["file"] == ckpt.name
+    assert backend.with_checkpoint(other) is backend.with_checkpoint(other)  # kept loaded
+    with pytest.raises(PipelineError, match=r"does not exist.*Music tab"):
+        backend.run(req.replace(model=tmp_path / "gone.npz"))
