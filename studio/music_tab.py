@@ -179,7 +179,7 @@ def begin_training(
     out = model_path(data_dir, name)
     source = midi_folder(data_dir, name, folder, uploads)
     run = Training(out)
-    run.start(source, float(minutes), bool(resume), data_dir)
+    run.start(source, float(minutes), bool(resume))
     return run
 
 

@@ -80,7 +80,9 @@ class Training:
     error: str = ""
     done: threading.Event = field(default_factory=threading.Event)
 
-    def start(self, folder: Path, minutes: float, resume: bool, data_dir: Path) -> None:
+    def start(self, folder: Path, minutes: float, resume: bool) -> None:
+        """Train in a background thread; the torch env and the converted-corpus cache live in
+        the shared envs folder (``backends install music-train``), like every backend env."""
         from pipelines.music.learned.train import train_model
 
         def work() -> None:
@@ -92,7 +94,6 @@ class Training:
                     resume=resume,
                     say=self.lines.append,
                     cancel=self.token,
-                    data_dir=data_dir,
                 )
             except Cancelled as exc:
                 self.error = str(exc)

@@ -159,8 +159,8 @@ class EmoGenBackend:
 
     def __init__(
         self,
-        model: EmoGenModel,
-        checkpoint: Path,
+        model: EmoGenModel | None,
+        checkpoint: Path | None,
         soundfont: Path | None = None,
         *,
         candidates: int = CANDIDATES,
@@ -169,8 +169,11 @@ class EmoGenBackend:
         threads: int = 1,
         scale_bias: float = SCALE_BIAS,
         cadence: float = CADENCE,
+        unavailable: str = "",
     ) -> None:
-        self.model = model
+        self._model = model
+        self.unavailable = unavailable
+        """Why there is no default checkpoint ("" when there is one)."""
         self.cadence = cadence
         self.scale_bias = scale_bias
         self.threads = threads
@@ -179,7 +182,7 @@ class EmoGenBackend:
         self.candidates = candidates
         self.temperature = temperature
         self.top_p = top_p
-        self.edges: dict[str, list[float]] = dict(model.config["bucket_edges"])
+        self.edges: dict[str, list[float]] = dict(model.config["bucket_edges"]) if model else {}
         self._others: dict[Path, EmoGenBackend] = {}
         self._others_lock = threading.Lock()
 
@@ -187,7 +190,7 @@ class EmoGenBackend:
         """This backend with another checkpoint (a request's ``model``; the last few are kept
         loaded)."""
         path = Path(path).expanduser()
-        if path.resolve() == self.checkpoint.resolve():
+        if self.checkpoint is not None and path.resolve() == self.checkpoint.resolve():
             return self
         if not path.is_file():
             raise PipelineError(
@@ -207,14 +210,28 @@ class EmoGenBackend:
                     self._others.pop(next(iter(self._others)))
         return other
 
+    @property
+    def model(self) -> EmoGenModel:
+        """The default checkpoint's model (PipelineError when there is none)."""
+        if self._model is None:
+            raise PipelineError(self.unavailable)
+        return self._model
+
     @classmethod
     def load(cls, settings: LoadSettings) -> Self:
         from pipelines.music.render import find_soundfont
 
-        path = find_checkpoint(settings)
         opts = settings.options
+        try:
+            path: Path | None = find_checkpoint(settings)
+        except PipelineError as exc:
+            if opts.get(OPTION):
+                raise  # a checkpoint was named and is missing: say so at once
+            path, unavailable = None, str(exc)  # requests naming their own model still work
+        else:
+            unavailable = ""
         return cls(
-            EmoGenModel.load(path),
+            EmoGenModel.load(path) if path is not None else None,
             path,
             find_soundfont(opts.get("soundfont")),
             candidates=int(opts.get("emogen_candidates", CANDIDATES)),
@@ -223,6 +240,7 @@ class EmoGenBackend:
             threads=settings.threads or 1,
             scale_bias=float(opts.get("emogen_scale_bias", SCALE_BIAS)),
             cadence=float(opts.get("emogen_cadence", CADENCE)),
+            unavailable=unavailable,
         )
 
     def compose(
@@ -300,6 +318,7 @@ class EmoGenBackend:
             other = self.with_checkpoint(request.model)
             if other is not self:
                 return other.run(request, progress=progress, cancel=cancel)
+        model = self.model  # the unavailable message when there is no default checkpoint
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         check(cancel, progress, 0.0, "attribute targets")
@@ -343,7 +362,7 @@ class EmoGenBackend:
         artifacts["pianoroll"] = FileArtifact(render.piano_roll_png(perf.pm), ".png")
         check(cancel, progress, 1.0, "done")
         plan: Plan = out["plan"]
-        facts = self.model.config
+        facts = model.config
         metadata: dict[str, Any] = {
             "targets": targets.to_dict(),
             "key": f"{PITCH_NAMES[out['tonic']]} {targets.mode}",
@@ -364,7 +383,7 @@ class EmoGenBackend:
             **measure.report(out["checks"]),
             "relaxed": notes,
             "checkpoint": {
-                "file": self.checkpoint.name,
+                "file": self.checkpoint.name if self.checkpoint else "",
                 **{k: facts.get(k) for k in ("corpus_sha256", "tokens_seen", "pieces", "licence")},
             },
             **info,

@@ -110,8 +110,11 @@ def test_checkpoint_discovery_and_unavailable_message(
     with pytest.raises(PipelineError, match="does not exist"):
         B.find_checkpoint(LoadSettings(options={B.OPTION: str(tmp_path / "nope.npz")}))
     monkeypatch.setattr(B, "SHIPPED", tmp_path / "emogen_small.npz")
+    bare = EmoGenBackend.load(LoadSettings(model_dir=tmp_path))  # no default checkpoint
+    req = MusicRequest(emotion="calm", bars=2, seed=0, render=False)
     with pytest.raises(PipelineError, match=r"unavailable.*music-train.*rules backend"):
-        EmoGenBackend.load(LoadSettings(model_dir=tmp_path))
+        bare.run(req)
+    assert bare.run(req.replace(model=ckpt)).metadata["checkpoint"]["file"] == ckpt.name
 
 
 def test_registered_beside_the_default_rules() -> None:
