@@ -111,10 +111,9 @@ BACKENDS: tuple[BackendSpec, ...] = (
         "music",
         "emogen",
         "pipelines.music.learned.backend:EmoGenBackend",
-        "Learned EmoGen stage 2: a small decoder trained on MIDI follows attribute controls "
-        "(best of 4), with the rule composer's performance and accompaniment; your own "
-        "checkpoint from launch.py music-train.",
-        needs_setup=True,
+        "Learned EmoGen stage 2: a small decoder (bundled, trained here on public-domain folk "
+        "tunes and chorales) follows attribute controls (best of 4), with the rule composer's "
+        "performance and accompaniment; or your own model, trained in the Music tab.",
     ),
     BackendSpec(
         "dialogue",
