@@ -23,13 +23,10 @@ import dataclasses
 import itertools
 import json
 import os
-import subprocess
-import tempfile
-import threading
 import time
 import weakref
 from pathlib import Path
-from typing import IO, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -49,10 +46,9 @@ from pipelines.voice.parler_env import INSTALL_COMMAND, OFFLINE_ENV, env_status
 from pipelines.voice.prosody import Prosody
 from pipelines.voice.request import VoiceRequest, VoiceResult, plan
 from pipelines.voice.synth import Chunk, finish
+from pipelines.worker_pipe import WorkerPipe
 
 WORKER = Path(__file__).with_name("parler_worker.py")
-PROTOCOL = 1
-"""The version of the protocol documented in :mod:`pipelines.voice.parler_worker`."""
 CHECKPOINT_HELP = (
     "Put a Parler-TTS checkpoint folder (config.json, model.safetensors and the tokenizer "
     "files, e.g. a local copy of parler-tts-mini-v1) at <model dir>/parler-tts, or point the "
@@ -60,8 +56,8 @@ CHECKPOINT_HELP = (
 )
 
 
-class _Worker:
-    """The worker process and its pipe; one request at a time (the lock)."""
+class _Worker(WorkerPipe):
+    """The Parler-TTS worker process and its pipe; one request at a time."""
 
     def __init__(self, python: Path, *, online: bool, threads: int) -> None:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -70,85 +66,12 @@ class _Worker:
             env.update(OFFLINE_ENV)
         if threads:
             env["OMP_NUM_THREADS"] = str(threads)
-        # the worker's stderr, kept for error messages; closed in close()
-        self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        self._lock = threading.Lock()
-        self._next = 0
-        try:
-            self.proc = subprocess.Popen(
-                [str(python), str(WORKER)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._log,
-                env=env,
-                text=True,
-                encoding="utf-8",
-            )
-        except OSError as exc:
-            self._log.close()
-            raise PipelineError(
-                f"Could not start the Parler-TTS worker with {python} ({exc}). Run "
-                f"`{INSTALL_COMMAND}` to build its environment."
-            ) from exc
-        try:
-            hello = self._read()
-        except (PipelineError, ValueError) as exc:
-            self.close()
-            raise PipelineError(f"The Parler-TTS worker did not start: {exc}") from exc
-        if hello.get("protocol") != PROTOCOL:
-            self.close()
-            raise PipelineError(f"The Parler-TTS worker speaks another protocol: {hello}")
-
-    def _stderr_tail(self) -> str:
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", "replace")[-1500:]
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(timeout=10)
-            raise PipelineError(
-                f"The Parler-TTS worker stopped (exit {self.proc.returncode}). Its last "
-                f"output:\n{self._stderr_tail()}"
-            )
-        reply: dict[str, Any] = json.loads(line)
-        return reply
-
-    def call(self, op: str, **args: Any) -> dict[str, Any]:
-        with self._lock:
-            if self.proc.poll() is not None:
-                raise PipelineError("The Parler-TTS worker is not running: load the backend again.")
-            self._next += 1
-            assert self.proc.stdin is not None
-            try:
-                self.proc.stdin.write(json.dumps({"id": self._next, "op": op, **args}) + "\n")
-                self.proc.stdin.flush()
-            except OSError as exc:  # the worker died since the poll
-                raise PipelineError(
-                    f"The Parler-TTS worker stopped: {exc}\n{self._stderr_tail()}"
-                ) from exc
-            reply = self._read()
-        if not reply.get("ok"):
-            raise PipelineError(
-                f"Parler-TTS {op} failed: {reply.get('type')}: {reply.get('error')}"
-            )
-        return reply
-
-    def close(self) -> None:
-        with self._lock:
-            if self.proc.poll() is None:
-                try:
-                    assert self.proc.stdin is not None
-                    self.proc.stdin.write(json.dumps({"id": -1, "op": "quit"}) + "\n")
-                    self.proc.stdin.close()
-                    self.proc.wait(timeout=20)
-                except (OSError, subprocess.TimeoutExpired):
-                    self.proc.kill()
-                    self.proc.wait()
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-            self._log.close()
+        super().__init__(
+            [str(python), str(WORKER)],
+            label="Parler-TTS",
+            install_command=INSTALL_COMMAND,
+            env=env,
+        )
 
 
 def _is_parler_checkpoint(path: Path) -> bool:
