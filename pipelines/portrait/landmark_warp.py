@@ -40,6 +40,25 @@ def face_crop_side(points: np.ndarray) -> float:
     return 4.8 * float(np.linalg.norm(points[42:48].mean(0) - points[36:42].mean(0)))
 
 
+def framed_photo(
+    request: PortraitRequest,
+    models: FaceModels,
+    notes: list[str],
+    progress: ProgressFn | None,
+    cancel: CancelToken | None,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The request's photo read, its face found and framed: (base frame, its landmarks, the
+    framing used)."""
+    check(cancel, progress, 0.0, "reading the photo")
+    name = request.image.name if request.image else "the default portrait"
+    rgb = load_image(request.image_path, notes)
+    check(cancel, progress, 0.02, "finding the face")
+    points = find_face(models, rgb, name, notes)
+    framing = request.framing_for(min(rgb.shape[:2]), face_crop_side(points))
+    frame, pts = frame_photo(rgb, points, request.size, framing == "face")
+    return frame, pts, framing
+
+
 def frame_photo(
     rgb: np.ndarray, points: np.ndarray, size: int, crop: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -193,14 +212,7 @@ class WarpBackend:
         expect_request(request, PortraitRequest, "warp")
         t0 = time.perf_counter()
         notes: list[str] = []
-        check(cancel, progress, 0.0, "reading the photo")
-        name = request.image.name if request.image else "the default portrait"
-        rgb = load_image(request.image_path, notes)
-        check(cancel, progress, 0.02, "finding the face")
-        points = find_face(self.models, rgb, name, notes)
-        framing = request.framing_for(min(rgb.shape[:2]), face_crop_side(points))
-        frame, pts = frame_photo(rgb, points, request.size, framing == "face")
-        del rgb
+        frame, pts, framing = framed_photo(request, self.models, notes, progress, cancel)
         check(cancel, progress, 0.05, "reading the audio")
         samples, sr, silent = prepare_audio(request, notes)
         spec, source, facts = choose_emotion(request, samples, sr, silent)

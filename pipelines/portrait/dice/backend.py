@@ -45,13 +45,8 @@ from pipelines.media import FileArtifact, VideoClip
 from pipelines.portrait.dice import plan
 from pipelines.portrait.dice.client import WorkerClient
 from pipelines.portrait.dice.layout import LayoutError, locate
-from pipelines.portrait.face import FaceModels, find_face, load_image
-from pipelines.portrait.landmark_warp import (
-    choose_emotion,
-    face_crop_side,
-    frame_photo,
-    prepare_audio,
-)
+from pipelines.portrait.face import FaceModels
+from pipelines.portrait.landmark_warp import choose_emotion, framed_photo, prepare_audio
 from pipelines.portrait.request import PortraitRequest, PortraitResult
 from pipelines.portrait.video import VideoWriter, stills_grid, temp_video_path
 from pipelines.scratch import work_dir
@@ -211,14 +206,7 @@ class DiceBackend:
         expect_request(request, PortraitRequest, "dice")
         t0 = time.perf_counter()
         notes: list[str] = []
-        check(cancel, progress, 0.0, "reading the photo")
-        name = request.image.name if request.image else "the default portrait"
-        rgb = load_image(request.image_path, notes)
-        check(cancel, progress, 0.02, "finding the face")
-        points = find_face(self.faces, rgb, name, notes)
-        framing = request.framing_for(min(rgb.shape[:2]), face_crop_side(points))
-        frame, pts = frame_photo(rgb, points, request.size, framing == "face")
-        del rgb
+        frame, pts, framing = framed_photo(request, self.faces, notes, progress, cancel)
         small, box = model_frame(frame, face_box(pts), self._max_side)
         check(cancel, progress, 0.04, "reading the audio")
         samples, sr, silent = prepare_audio(request, notes)
