@@ -160,6 +160,7 @@ TRAIN_HELP = (
     "The learned (emogen) backend writes its melody with a small model. Train one on your own "
     "MIDI files (at least 4 pieces in 4/4, 3/4, 2/4 or 6/8; tens to hundreds work best) and it "
     "picks up their style: the emotion controls (key, mode, density, register) still steer it. "
+    "Starting from the bundled model (fine-tuning) works with a handful of pieces. "
     "The first run builds the training environment (torch, about 3 minutes). The run saves its "
     "state every few minutes: cancel any time and tick *Resume* to go on. The model is saved in "
     "the studio's data folder under models/music/."
@@ -173,13 +174,17 @@ def begin_training(
     name: str,
     minutes: float,
     resume: bool,
+    from_bundled: bool = False,
 ) -> Training:
-    """Start training a music model on the user's MIDI (a background thread)."""
+    """Start training a music model on the user's MIDI (a background thread); from the
+    bundled model's weights (fine-tuning) or from scratch."""
     data_dir = services.settings.data_dir
     out = model_path(data_dir, name)
     source = midi_folder(data_dir, name, folder, uploads)
     run = Training(out)
-    run.start(source, float(minutes), bool(resume))
+    from pipelines.music.learned.backend import SHIPPED
+
+    run.start(source, float(minutes), bool(resume), SHIPPED if from_bundled else None)
     return run
 
 
@@ -256,6 +261,9 @@ def build_tab(ctx: TabContext) -> None:
                 train_name = gr.Textbox(value="my-style", label="Model name", scale=2)
                 train_minutes = gr.Slider(1, 240, value=20, step=1, label="Minutes of training")
                 train_resume = gr.Checkbox(False, label="Resume this model's last run")
+                train_base = gr.Checkbox(
+                    True, label="Start from the bundled model (fine-tune: best for a few pieces)"
+                )
             with gr.Row():
                 train_go = gr.Button("Train", variant="primary", elem_id="music-train")
                 train_stop = gr.Button("Cancel training", elem_id="music-train-cancel")
@@ -326,10 +334,15 @@ def build_tab(ctx: TabContext) -> None:
         backend.change(on_backend, backend, backend, queue=False)
 
         def on_train(
-            folder: str, uploads: list[Any] | None, name: str, minutes: float, resume: bool
+            folder: str,
+            uploads: list[Any] | None,
+            name: str,
+            minutes: float,
+            resume: bool,
+            from_bundled: bool = True,
         ) -> Iterator[list[Any]]:
             try:
-                run = begin_training(services, folder, uploads, name, minutes, resume)
+                run = begin_training(services, folder, uploads, name, minutes, resume, from_bundled)
             except USER_ERRORS as exc:
                 yield [problem(exc), None, gr.skip()]
                 return
@@ -352,7 +365,7 @@ def build_tab(ctx: TabContext) -> None:
 
         train_go.click(
             on_train,
-            [train_folder, train_files, train_name, train_minutes, train_resume],
+            [train_folder, train_files, train_name, train_minutes, train_resume, train_base],
             [train_log, training, model],
             concurrency_id="music-train",
             concurrency_limit=1,

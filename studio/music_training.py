@@ -80,7 +80,7 @@ class Training:
     error: str = ""
     done: threading.Event = field(default_factory=threading.Event)
 
-    def start(self, folder: Path, minutes: float, resume: bool) -> None:
+    def start(self, folder: Path, minutes: float, resume: bool, init: Path | None = None) -> None:
         """Train in a background thread; the torch env and the converted-corpus cache live in
         the shared envs folder (``backends install music-train``), like every backend env."""
         from pipelines.music.learned.train import train_model
@@ -94,6 +94,7 @@ class Training:
                     resume=resume,
                     say=self.lines.append,
                     cancel=self.token,
+                    init=init,
                 )
             except Cancelled as exc:
                 self.error = str(exc)

@@ -42,9 +42,25 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--tokens", type=int, default=None, help="stop after this many tokens")
     p.add_argument("--out", type=Path, default=Path("emogen.npz"), help="checkpoint to write")
     p.add_argument("--resume", action="store_true", help="continue from <out>.state.pt")
+    p.add_argument(
+        "--from",
+        dest="init",
+        default=None,
+        help="fine-tune a model: 'bundled' (the shipped one) or an .npz path",
+    )
     p.add_argument("--size", choices=("small", "tiny"), default="small", help="model size")
     p.add_argument("--limit", type=int, default=None, help="use only N corpus items")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+
+
+def _init(value: str | None) -> Path | None:
+    if not value:
+        return None
+    if value == "bundled":
+        from pipelines.music.learned.backend import SHIPPED
+
+        return SHIPPED
+    return Path(value).expanduser()
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
@@ -69,6 +85,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
             limit=args.limit,
             threads=args.threads,
             say=say,
+            init=_init(args.init),
         )
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Training the learned music model on the user's own MIDI, as the Music tab does it: real
 files, the real ``music-train`` env and trainer, then a piece from that model through the
-generation service; resume continues the run, cancel stops it with its state kept."""
+generation service; fine-tuning the bundled model beats scratch; resume continues a run,
+cancel stops it with its state kept."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipelines import envs
+from pipelines.music.learned import backend as B
+from pipelines.music.learned.checkpoint import load_checkpoint
 from pipelines.music.learned.corpus import load_corpus
 from pipelines.music.learned.train_env import SPEC
 from studio.music_tab import begin_training, build_request, start
@@ -42,6 +45,14 @@ def test_train_on_my_midi_then_compose_with_it(services: Services, tmp_path: Pat
     assert ("my-style", str(run.out)) in model_choices(data)
     first = run.result or {}
     assert first["heldout_loss"] < first["initial_heldout_loss"]
+
+    # Fine-tuning the bundled model on the same few pieces starts far ahead of scratch.
+    tuned = begin_training(services, str(folder), None, "tuned", 0.1, False, from_bundled=True)
+    assert tuned.done.wait(300) and not tuned.error, tuned.error
+    assert (tuned.result or {})["heldout_loss"] < first["heldout_loss"] - 1.0, tuned.result
+    config = load_checkpoint(tuned.out)[0]
+    assert config["licence"].startswith("Fine-tuned from emogen_small.npz")
+    assert config["bucket_edges"] == load_checkpoint(B.SHIPPED)[0]["bucket_edges"]
 
     # Resume goes on from the saved state; cancel stops it and keeps that state.
     state = run.out.with_name("my-style.npz.state.pt")

@@ -142,8 +142,11 @@ def train_model(
     say: Say = print,
     cancel: CancelToken | None = None,
     data_dir: Path | None = None,
+    init: Path | None = None,
 ) -> dict[str, Any]:
-    """Train (or resume) and write the ``.npz`` checkpoint at ``out``; the trainer's summary."""
+    """Train (or resume) and write the ``.npz`` checkpoint at ``out``; the trainer's summary.
+    ``init``: fine-tune that checkpoint (its size and control buckets) instead of starting from
+    random weights; ignored when resuming."""
     if minutes is None and tokens is None:
         raise PipelineError("Give a training budget: minutes or tokens.")
     out = Path(out)
@@ -161,6 +164,11 @@ def train_model(
         licence = corpus.SHIPPED_LICENCE
         if with_essen:
             licence += " Includes the Essen folk-song collection: non-commercial use only."
+    if init is not None and not resume:
+        from pipelines.music.learned.checkpoint import load_checkpoint
+
+        base_licence = str(load_checkpoint(Path(init))[0].get("licence", ""))
+        licence = f"Fine-tuned from {Path(init).name} ({base_licence}). {licence}"
     state = out.with_name(out.name + ".state.pt")
     if resume and not state.is_file():
         raise PipelineError(f"Nothing to resume: {state} does not exist.")
@@ -169,4 +177,5 @@ def train_model(
     args += ["--minutes", str(minutes)] if minutes is not None else []
     args += ["--tokens", str(tokens)] if tokens is not None else []
     args += ["--resume"] if resume else []
+    args += ["--init", str(init)] if init is not None and not resume else []
     return _worker(python, args, say, threads, cancel)

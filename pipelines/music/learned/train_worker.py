@@ -61,6 +61,7 @@ def main(argv: list[str]) -> int:
     t.add_argument("--minutes", type=float, default=None)
     t.add_argument("--tokens", type=int, default=None)
     t.add_argument("--resume", action="store_true")
+    t.add_argument("--init", default=None, help="fine-tune this .npz checkpoint")
     t.add_argument("--size", default="small")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=1)

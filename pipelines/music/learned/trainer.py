@@ -37,6 +37,8 @@ SIZES: dict[str, dict[str, int]] = {
 }
 BATCH = {"small": 16, "tiny": 8}
 LR = {"small": 1e-3, "tiny": 2e-3}
+FINE_TUNE_LR = 0.3
+"""Fine-tuning a checkpoint (``--init``) learns at this fraction of the from-scratch rate."""
 CONTROL_DROPOUT = 0.3
 SAVE_EVERY_S = 180.0
 WARMUP_STEPS = 100
@@ -102,6 +104,27 @@ class Decoder(nn.Module):
                 w[f"l{i}.{name}.w"], w[f"l{i}.{name}.b"] = a(lin.weight).T.copy(), a(lin.bias)
         w["ln_f.w"], w["ln_f.b"] = a(self.ln_f.weight), a(self.ln_f.bias)
         return w
+
+    @torch.no_grad()
+    def load_exported(self, w: dict[str, np.ndarray]) -> None:
+        """The inverse of :meth:`export`: weights of a checkpoint (to fine-tune it)."""
+
+        def t(x: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+        self.tok_emb.weight.copy_(t(w["tok_emb"]))
+        self.pos_emb.weight.copy_(t(w["pos_emb"]))
+        for i, blk in enumerate(self.blocks):
+            for name in ("ln1", "ln2"):
+                ln = getattr(blk, name)
+                ln.weight.copy_(t(w[f"l{i}.{name}.w"]))
+                ln.bias.copy_(t(w[f"l{i}.{name}.b"]))
+            for name in ("qkv", "out", "fc", "proj"):
+                lin = getattr(blk, name)
+                lin.weight.copy_(t(w[f"l{i}.{name}.w"].T))
+                lin.bias.copy_(t(w[f"l{i}.{name}.b"]))
+        self.ln_f.weight.copy_(t(w["ln_f.w"]))
+        self.ln_f.bias.copy_(t(w["ln_f.b"]))
 
 
 class Examples:
@@ -185,17 +208,32 @@ def train(args: argparse.Namespace, emit: Emit) -> int:
         if resumed["corpus_sha256"] != info["sha256"]:
             emit("RESULT", ok=False, error="the saved state was trained on another corpus")
             return 1
-    size = resumed["size"] if resumed else args.size
+    base: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
+    known: list[str] = []
+    if getattr(args, "init", None) and not resumed:  # fine-tune a checkpoint
+        from pipelines.music.learned.checkpoint import load_checkpoint
+
+        base = load_checkpoint(Path(args.init))
+        known = [k for k, v in SIZES.items() if all(base[0][q] == v[q] for q in v)]
+        if not known:
+            emit("RESULT", ok=False, error=f"{args.init} is not a model size this trainer knows")
+            return 1
+    size = resumed["size"] if resumed else (known[0] if base else args.size)
+    lr_scale = resumed.get("lr_scale", 1.0) if resumed else (FINE_TUNE_LR if base else 1.0)
     cfg = dict(SIZES[size])
     train_idx, held_idx = split_pieces(len(pieces), seed=0)
     raw = [ctl.measure(p["notes"], p["ts"], p["n_bars"]) for p in pieces]
     if resumed:
         edges = resumed["edges"]
+    elif base:
+        edges = base[0]["bucket_edges"]  # the base model's control vocabulary
     else:
         edges = ctl.corpus_edges({k: [raw[i][k] for i in train_idx] for k in ctl.BUCKETED})
     ex = Examples(pieces, raw, cfg["max_len"], edges)
     torch.manual_seed(args.seed)
     model = Decoder(cfg, len(vocab.VOCAB))
+    if base:
+        model.load_exported(base[1])
     opt = torch.optim.AdamW(model.parameters(), lr=LR[size], betas=(0.9, 0.95), weight_decay=0.1)
     bf16 = not getattr(args, "fp32", False)
     step, tokens_seen, minutes_before = 0, 0, 0.0
@@ -232,6 +270,7 @@ def train(args: argparse.Namespace, emit: Emit) -> int:
             "step": step,
             "tokens_seen": tokens_seen,
             "size": size,
+            "lr_scale": lr_scale,
             "edges": edges,
             "rng": rng.getstate(),
             "corpus_sha256": info["sha256"],
@@ -251,6 +290,7 @@ def train(args: argparse.Namespace, emit: Emit) -> int:
         )
         lr = (
             LR[size]
+            * lr_scale
             * min(1.0, (step + 1) / WARMUP_STEPS)
             * (0.1 + 0.45 * (1 + math.cos(math.pi * min(frac, 1.0))))
         )
