@@ -155,9 +155,10 @@ def install_adapters(unet: Any, streams: int = len(STREAMS)) -> _Slot:
             for k, v in zip(proc.to_k_ip, proc.to_v_ip, strict=True):
                 k.weight.copy_(module.to_k.weight)
                 v.weight.copy_(module.to_v.weight)
-        processors[f"{name}.processor"] = proc.to(
-            module.to_k.weight.device, module.to_k.weight.dtype
-        )
+        weight = module.to_k.weight
+        if any(p.dtype != weight.dtype or p.device != weight.device for p in proc.parameters()):
+            proc = proc.to(weight.device, weight.dtype)  # (fake tensors cannot be converted)
+        processors[f"{name}.processor"] = proc
     processors_all = {
         n: processors.get(n, p) for n, p in unet.attn_processors.items()
     }  # attn1 keeps its stock processor

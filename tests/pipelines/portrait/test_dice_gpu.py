@@ -1,6 +1,8 @@
 """DICE-Talk port on a GPU: SVD-XT-sized UNet with DICE's additions, random fp16 weights, 512²,
-one window of 25 frames × 3 guidance rows → seconds per UNet call and peak GPU memory (printed;
-must fit 24 GB). Skipped where there is no NVIDIA device or the ``dice`` env's torch sees none.
+one window of 25 frames × 3 guidance rows → seconds per UNet call and peak GPU memory (printed
+beside the no-GPU estimate of ``benchmarks/dice_memory.py``; must fit 24 GB). Skipped where
+there is no NVIDIA device or the ``dice`` env's torch sees none. The same probe runs on the CPU
+with a tiny UNet in every test run, so the GPU test cannot rot unseen.
 """
 
 from __future__ import annotations
@@ -13,76 +15,52 @@ from typing import Any
 import pytest
 
 from tests.pipelines.portrait.dice_env import run_in_dice_env
-
-pytestmark = [pytest.mark.gpu, pytest.mark.slow]
+from tests.pipelines.portrait.dice_tiny import CONFIG
 
 GIB = 2**30
-
-PROBE = r"""
-import json, sys, time, torch
-from diffusers import UNetSpatioTemporalConditionModel
-from pipelines.portrait.dice.unet import DiceConditioning, dice_forward, install_adapters
-
-args = json.loads(sys.argv[1])
-if args["device"] == "cuda" and not torch.cuda.is_available():
-    print("REPORT " + json.dumps({"skip": f"no CUDA device (torch {torch.__version__})"}))
-    sys.exit(0)
-dev, dtype = torch.device(args["device"]), getattr(torch, args["dtype"])
-torch.manual_seed(0)
-with dev:
-    unet = UNetSpatioTemporalConditionModel(**args["config"])  # defaults: SVD-XT's UNet
-install_adapters(unet)
-unet = unet.to(dtype).eval()
-rows, frames, lat = 3, args["frames"], args["size"] // 8
-c = unet.config
-def rnd(*shape):
-    return torch.randn(*shape, device=dev, dtype=dtype)
-sample = rnd(rows, frames, c.in_channels, lat, lat)
-clip = rnd(rows, 1, c.cross_attention_dim)
-tokens = [rnd(rows * frames, 32, c.cross_attention_dim) for _ in range(2)]
-mask = (torch.rand(1, 1, args["size"], args["size"], device=dev) > 0.5).to(dtype)
-spatial = rnd(rows, frames, c.block_out_channels[0], lat, lat)
-tids = torch.tensor([[12.5, 8.0, 0.0]] * rows, device=dev, dtype=dtype)
-cond = DiceConditioning(streams=tokens, num_frames=frames, mask=mask, spatial=spatial)
-def sync():
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-out = dice_forward(unet, sample, 1.5, clip, tids, cond)  # warm-up
-sync()
-if dev.type == "cuda":
-    torch.cuda.reset_peak_memory_stats()
-t0 = time.perf_counter()
-for _ in range(args["calls"]):
-    out = dice_forward(unet, sample, 1.5, clip, tids, cond)
-sync()
-report = {
-    "step_s": (time.perf_counter() - t0) / args["calls"],
-    "peak_bytes": torch.cuda.max_memory_allocated() if dev.type == "cuda" else None,
-    "params": sum(p.numel() for p in unet.parameters()),
-    "shape": list(out.shape),
-    "finite": bool(torch.isfinite(out).all()),
-    "device": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu",
-}
-print("REPORT " + json.dumps(report))
-"""
+TINY = {k: list(v) if isinstance(v, tuple) else v for k, v in CONFIG.items()}
 
 
-def run_probe(args: dict[str, Any]) -> dict[str, Any]:
-    return run_in_dice_env(PROBE, json.dumps(args), threads=None, timeout=900)[0]
+def memory(*calls: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """``pipelines.portrait.dice.memory``'s ``estimate``/``measure`` in one dice-env process."""
+    script = (
+        "import json, sys\nfrom pipelines.portrait.dice import memory\n"
+        "print('REPORT ' + json.dumps({'r': [getattr(memory, what)(**args)"
+        " for what, args in json.loads(sys.argv[1])]}))"
+    )
+    report = run_in_dice_env(script, json.dumps(calls), threads=None, timeout=900)[0]
+    return list(report["r"])
 
 
+def test_probe_runs_with_a_tiny_unet_on_the_cpu() -> None:
+    args = {"size": 64, "frames": 5, "rows": 3, "decode_chunk": 2, "fp16": False, "config": TINY}
+    measured, estimated, four_rows = memory(
+        ("measure", {**args, "device": "cpu", "calls": 1}),
+        ("estimate", args),
+        ("estimate", {**args, "rows": 4}),
+    )
+    assert measured["shape"] == [3, 5, 4, 8, 8] and measured["finite"]
+    assert estimated["weights"] == measured["weights"]  # the same models, fake or real
+    assert estimated["unet_call"] > 0 and estimated["decode_chunk_work"] > 0
+    assert four_rows["unet_call"] > estimated["unet_call"]  # a 4th guidance row costs memory
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
 def test_one_window_at_512_fits_24_gb() -> None:
     if not Path("/dev/nvidiactl").exists() and shutil.which("nvidia-smi") is None:
         pytest.skip("no NVIDIA device on this machine")  # cheap: no env start needed
-    report = run_probe(
-        {"device": "cuda", "dtype": "float16", "config": {}, "frames": 25, "size": 512, "calls": 3}
+    args = {"size": 512, "frames": 25, "rows": 3}
+    report, estimated = memory(
+        ("measure", {**args, "device": "cuda", "calls": 3}), ("estimate", args)
     )
     if "skip" in report:
         pytest.skip(report["skip"])
     print(
-        f"\nDICE UNet on {report['device']}: {report['params'] / 1e9:.2f} B parameters, "
+        f"\nDICE UNet on {report['device']}: {report['weights']['unet'] / 2e9:.2f} B parameters, "
         f"{report['step_s']:.2f} s per call (3 rows x 25 frames, 512²), "
-        f"peak {report['peak_bytes'] / GIB:.1f} GiB"
+        f"peak {report['peak_bytes'] / GIB:.1f} GiB (estimated without a GPU: "
+        f"{estimated['total'] / GIB:.1f} GiB)"
     )
     assert report["shape"] == [3, 25, 4, 64, 64] and report["finite"]
     assert report["peak_bytes"] < 24 * GIB
