@@ -44,7 +44,7 @@ def build_app(services: Services) -> gr.Blocks:
                 label="Project",
                 choices=project_choices(services),
                 value=None,
-                info=f"None chosen: work goes to “{SCRATCH_PROJECT}”.",
+                info=f"Where new work goes; none chosen: “{SCRATCH_PROJECT}”.",
                 elem_id="project-picker",
             )
         ctx = TabContext(services, project, app)

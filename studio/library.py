@@ -19,7 +19,7 @@ from pipelines.emotion import EMOTIONS
 from projects_db import GENERATION_STATUSES, GenerationInfo, ProjectNotEmpty, StoreError
 from studio import library_bulk
 from studio.settings import Services
-from studio.ui import md_escape
+from studio.ui import SCRATCH_PROJECT, md_escape
 
 ALL = "All"
 COLUMNS = ["id", "peek", "task", "backend", "emotion", "status", "created", "duration"]
@@ -119,7 +119,7 @@ class Library:
         """One page of the table (newest first), a line saying which rows of how many, and
         the cursor of the next page (None on the last)."""
         if project_id is None:
-            return [], "Choose a project.", None
+            return [], f"Nothing made yet (work goes to “{SCRATCH_PROJECT}”).", None
         f = self.query(int(project_id), values)
         page = self.store.page_generations(f, limit=int(size), cursor=cursor)
         total = self.store.count_generations(f)

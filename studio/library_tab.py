@@ -15,7 +15,7 @@ import gradio as gr
 from studio import library_bulk
 from studio.library import ALL, COLUMNS, DATATYPES, PAGE_SIZES, Library
 from studio.library_bulk import MAX_RERUN
-from studio.ui import HEAVY, USER_ERRORS, TabContext, problem
+from studio.ui import HEAVY, USER_ERRORS, TabContext, problem, shown_project
 
 
 def build_tab(ctx: TabContext) -> None:
@@ -23,7 +23,7 @@ def build_tab(ctx: TabContext) -> None:
     lib = Library(services)
     project = ctx.project
 
-    with gr.Tab("Library", id="library"):
+    with gr.Tab("Library", id="library") as pane:
         status = gr.Markdown(elem_id="library-status")
         with gr.Row(equal_height=True):
             new_name = gr.Textbox(
@@ -135,7 +135,8 @@ def build_tab(ctx: TabContext) -> None:
             return [rows, info, {**state, "next": following, "view": view_key(pid, values, size)}]
 
         def split(args: tuple[Any, ...]) -> tuple[int | None, list[Any], Any, Nav]:
-            return args[0], list(args[1 : 1 + len(filters)]), args[-2], args[-1]
+            pid = shown_project(services, args[0])
+            return pid, list(args[1 : 1 + len(filters)]), args[-2], args[-1]
 
         def guarded(fn: Callable[..., list[Any]], n_out: int) -> Callable[..., list[Any]]:
             def wrapper(*args: Any) -> list[Any]:
@@ -235,6 +236,7 @@ def build_tab(ctx: TabContext) -> None:
             return ["", *refresh_all(gid, *args)]
 
         refresh.click(guarded(on_refresh, len(everything)), [selected, *view], everything)
+        pane.select(guarded(on_refresh, len(everything)), [selected, *view], everything)
 
         def restore(request: gr.Request) -> list[Any]:
             """The filters kept in the address (``?emotion=sad&q=storm``), after a reload."""

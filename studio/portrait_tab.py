@@ -30,6 +30,7 @@ from studio.ui import (
     md_escape,
     outcome,
     problem,
+    shown_project,
 )
 from studio.ui import project_or_scratch as _project_or_scratch
 
@@ -73,11 +74,10 @@ class PortraitTab:
 
     def voice_choices(self, project_id: int | None) -> list[tuple[str, int]]:
         """The newest 100 finished Voice generations of the project, for the audio picker."""
-        if project_id is None or not self.voice_available():
+        pid = shown_project(self.services, project_id)
+        if pid is None or not self.voice_available():
             return []
-        rows = self.store.list_generations(
-            int(project_id), task="voice", status="done", limit=VOICE_CHOICES
-        )
+        rows = self.store.list_generations(pid, task="voice", status="done", limit=VOICE_CHOICES)
         out = []
         for g in rows:
             text = str(g.request.get("text", ""))[:40]
@@ -230,22 +230,29 @@ def build_tab(ctx: TabContext) -> None:
 
     tab = PortraitTab(ctx.services)
     labels = [(AUTO, AUTO), *label_choices()]
-    with gr.Tab("Portrait", id="portrait"):
+    with gr.Tab("Portrait", id="portrait") as pane:
         status = gr.Markdown(elem_id="portrait-status")
         with gr.Row():
             with gr.Column():
                 photo = gr.Image(value=str(DEFAULT_IMAGE), type="filepath", label="Photo")
+                start = "text" if tab.voice_available() else "upload"
                 mode = gr.Radio(
                     [("Upload audio", "upload"), ("Voice generation", "voice"),
                      ("Type text (spoken by the Voice pipeline)", "text"),
                      ("Silent (breathing portrait)", "silent")],
-                    value="upload" if not tab.voice_available() else "text", label="Speech",
+                    value=start, label="Speech", elem_id="portrait-speech",
                 )  # fmt: skip
-                audio = gr.Audio(type="filepath", label="Speech recording")
-                voice_gen = gr.Dropdown([], label="Voice generation", allow_custom_value=False)
-                text = gr.Textbox(
-                    label="Text", placeholder="Hello! Nice to meet you.", elem_id="portrait-text"
+                audio = gr.Audio(
+                    type="filepath", label="Speech recording", visible=start == "upload"
                 )
+                voice_gen = gr.Dropdown(
+                    [], label="Voice generation", allow_custom_value=False, visible=False,
+                    elem_id="portrait-voice-gen",
+                )  # fmt: skip
+                text = gr.Textbox(
+                    label="Text", placeholder="Hello! Nice to meet you.", elem_id="portrait-text",
+                    visible=start == "text",
+                )  # fmt: skip
             with gr.Column():
                 label = gr.Dropdown(labels, value="neutral", label="Emotion")
                 blend = gr.Dropdown([NONE, *EMOTIONS], value=NONE, label="Blend with")
@@ -307,3 +314,16 @@ def build_tab(ctx: TabContext) -> None:
         backend.change(on_backend, backend, backend, queue=False)
         ctx.project.change(on_project, ctx.project, voice_gen, queue=False)
         mode.change(on_project, ctx.project, voice_gen)
+
+        def on_mode(m: str) -> list[Any]:  # only the chosen kind of speech's input shows
+            return [gr.update(visible=m == kind) for kind in ("upload", "voice", "text")]
+
+        mode.change(on_mode, mode, [audio, voice_gen, text], queue=False)
+
+        def on_open(pid: int | None, chosen: int | None) -> Any:  # new voices made meanwhile
+            choices = tab.voice_choices(pid)
+            return gr.update(
+                choices=choices, value=chosen if chosen in dict(choices).values() else None
+            )
+
+        pane.select(on_open, [ctx.project, voice_gen], voice_gen, queue=False)

@@ -60,6 +60,15 @@ def project_or_scratch(services: Services, project_id: int | None) -> int:
     return int(project_id) if project_id is not None else project_named(services, None)
 
 
+def shown_project(services: Services, project_id: int | None) -> int | None:
+    """The project a view shows: the chosen one, else "Scratch" (where work goes while none is
+    chosen) once it exists. Views never create it."""
+    if project_id is not None:
+        return int(project_id)
+    found = services.store.find_project(SCRATCH_PROJECT)
+    return found.id if found else None
+
+
 def project_named(services: Services, name: str | None) -> int:
     """The id of the project called ``name`` (blank: "Scratch"), created on first use."""
     name = (name or "").strip() or SCRATCH_PROJECT

@@ -115,6 +115,18 @@ def test_voice_then_portrait_from_text(studio: tuple[str, Path], tmp_path: Path)
         expect(page.locator("#portrait-status")).to_contain_text("done", timeout=180_000)
         expect(page.locator("video").first).to_be_attached(timeout=10_000)
         page.screenshot(path=str(tmp_path / "portrait.png"), full_page=True)
+
+        # No project chosen: the voice picker and the Library show Scratch, where the work went.
+        expect(page.locator("#portrait-voice-gen")).to_be_hidden()
+        page.locator("#portrait-speech").get_by_text("Voice generation").click()
+        expect(page.locator("#portrait-text")).to_be_hidden(timeout=10_000)
+        page.locator("#portrait-voice-gen input").first.click()
+        expect(page.get_by_role("option", name="What a lovely day")).to_be_visible(timeout=10_000)
+        page.keyboard.press("Escape")
+        page.get_by_role("tab", name="Library").click()
+        table = page.locator("#generations-table")
+        expect(table).to_contain_text("Nice to meet you", timeout=15_000)
+        expect(table).to_contain_text("What a lovely day")
         browser.close()
     if keep:
         for name in ("voice.png", "portrait.png"):
