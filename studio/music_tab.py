@@ -201,11 +201,12 @@ def build_tab(ctx: TabContext) -> None:
                     label_choices(), value=["happy"], multiselect=True, label="Labels (equal blend)"
                 )
                 blend = gr.Textbox(
-                    label="Blend", placeholder="happy:0.7+surprised:0.3", info=SYNTAX
-                )
+                    label="Blend", placeholder="happy:0.7+surprised:0.3", info=SYNTAX,
+                    visible=False,
+                )  # fmt: skip
                 with gr.Row():
-                    valence = gr.Slider(-1, 1, value=0.6, step=0.05, label="Valence")
-                    arousal = gr.Slider(-1, 1, value=0.4, step=0.05, label="Arousal")
+                    valence = gr.Slider(-1, 1, value=0.6, step=0.05, label="Valence", visible=False)
+                    arousal = gr.Slider(-1, 1, value=0.4, step=0.05, label="Arousal", visible=False)
                 intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
                 with gr.Row():
                     unit = gr.Radio(["bars", "seconds"], value="bars", label="Length in")
@@ -241,9 +242,8 @@ def build_tab(ctx: TabContext) -> None:
                         elem_id="music-model", scale=2,
                     )  # fmt: skip
                 generate = gr.Button("Generate", variant="primary", elem_id="music-generate")
-        with gr.Row():
-            audio = gr.Audio(label="Audio", interactive=False)
-            roll = gr.Image(label="Piano roll", interactive=False)
+        audio = gr.Audio(label="Audio", interactive=False)
+        roll = gr.Image(label="Piano roll", interactive=False, show_label=False)
         table = gr.Dataframe(headers=TABLE_HEADERS, value=[], label="Requested vs measured")
         files = gr.File(label="MIDI, WAV and REMI tokens", file_count="multiple")
         with gr.Accordion("Your own style: train the learned model on your MIDI", open=False):
@@ -281,6 +281,12 @@ def build_tab(ctx: TabContext) -> None:
 
         for comp in picker:
             comp.change(on_emotion, picker, [status, *target_boxes], queue=False)
+
+        def on_source(src: str) -> list[Any]:  # only the chosen way of giving the emotion shows
+            shown = [src == SOURCES[0], src == SOURCES[1], src == SOURCES[2], src == SOURCES[2]]
+            return [gr.update(visible=v) for v in shown]
+
+        source.change(on_source, source, [labels, blend, valence, arousal], queue=False)
 
         def on_generate(
             pid: int | None,

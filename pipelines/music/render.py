@@ -111,12 +111,14 @@ def render_audio(
     return AudioClip(out, sample_rate)
 
 
-def piano_roll_png(pm: Any, *, width: int = 1200, row: int = 4) -> bytes:
-    """A piano roll (time →, pitch ↑, one colour per track, octave lines at each C) as PNG."""
+def piano_roll_png(pm: Any, *, width: int = 1200, row: int | None = None) -> bytes:
+    """A piano roll (time →, pitch ↑, one colour per track, octave lines at each C) as PNG;
+    ``row`` px per semitone, by default what makes the roll about 360 px tall (4–12 px)."""
     notes = [(k, n) for k, inst in enumerate(pm.instruments) for n in inst.notes]
     end = max(float(pm.get_end_time()), 1e-3)
     lo = min((n.pitch for _, n in notes), default=60) - 2
     hi = max((n.pitch for _, n in notes), default=72) + 2
+    row = row or max(4, min(12, 360 // (hi - lo + 1)))
     height = (hi - lo + 1) * row
     img = np.full((height, width, 3), 250, dtype=np.uint8)
     for p in range(lo, hi + 1):
