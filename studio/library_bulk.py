@@ -9,6 +9,7 @@ import json
 import os
 import re
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -123,7 +124,9 @@ def export_zip(
                     progress(count)
             manifest.flush()
             manifest.seek(0)
-            with zf.open("manifest.csv", "w") as out:
+            info = zipfile.ZipInfo("manifest.csv", time.localtime()[:6])  # not 1980-01-01
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w") as out:
                 while chunk := manifest.read(1 << 16):
                     out.write(chunk.encode("utf-8"))
     os.replace(tmp, target)

@@ -78,6 +78,7 @@ def test_cli_pages_and_a_streamed_bulk_export(tmp_path: Path) -> None:
         assert json.loads(row["request"]) == {"text": f"take {row['seed']}"}
         assert zf.read(row["files"]) == bytes([int(row["id"]) % 251]) * 16_000
         assert len([n for n in zf.namelist() if n.endswith(".wav")]) == 1000
+        assert zf.getinfo("manifest.csv").date_time[0] >= 2025  # dated now, not 1980
     out = cli(data, "generations", "export", "--project", "Big", "--emotion", "happy",
               "-o", str(tmp_path / "happy.zip")).stdout  # fmt: skip
     assert "Exported 500 generation(s)" in out
