@@ -68,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("new_name")
     pd = psub.add_parser("delete", parents=[common], help="delete a project")
     pd.add_argument("name")
-    pd.add_argument("--yes", action="store_true", help="also delete its generations and files")
+    pd.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm: also delete its generations, files, stimulus sets, studies, conversations",
+    )
 
     gens = sub.add_parser("generations", help="list / show / re-run / delete generations")
     gsub = gens.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -108,13 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep anything younger than this (an upload about to be used); default 3600",
     )
 
-    be = sub.add_parser("backends", help="list the backends, or install one's environment")
+    be = sub.add_parser(
+        "backends", parents=[common], help="list the backends, or install one's environment"
+    )
     be.add_argument("--json", action="store_true")
     bsub = be.add_subparsers(dest="action", metavar="ACTION")
-    bl = bsub.add_parser("list", help="list the backends (the default)")
+    bl = bsub.add_parser("list", parents=[common], help="list the backends (the default)")
     bl.add_argument("--json", action="store_true")
     bi = bsub.add_parser(
-        "install", help="build a backend's isolated environment, or install a fuller soundfont"
+        "install",
+        parents=[common],
+        help="build a backend's isolated environment, or install a fuller soundfont",
     )
     bi.add_argument("backend", choices=("parler", "dice", "music-train", "soundfont"))
     return parser
@@ -181,10 +189,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 p = store.rename_project(_project_id(services, args.name), args.new_name)
                 print(f"Renamed to {p.name!r}.")
             elif args.action == "delete":
-                services.generations.delete_project(
-                    _project_id(services, args.name), with_generations=args.yes
-                )
-                print(f"Deleted project {args.name!r}.")
+                from studio.commands import projects as project_commands
+
+                return project_commands.delete(services, args.name, yes=args.yes)
             return 0
         if args.action in ("list", "export"):
             f = _filter(services, args)

@@ -314,7 +314,7 @@ class Stimuli:
                 main_path = self.store.artifact_path(gen, main)
                 writer.writerow([
                     item.id, item.position + 1,
-                    *(json.dumps(item.factors.get(f), ensure_ascii=False) for f in factor_names),
+                    *(manifest_cell(item.factors.get(f)) for f in factor_names),
                     gen.id, item.seed, f"items/{item.position + 1:04d}/{main}{main_path.suffix}",
                     round(gen.media_seconds or 0.0, 3), loud.get("lufs", ""),
                     loud.get("original_lufs", ""),
@@ -323,6 +323,16 @@ class Stimuli:
             zf.writestr("spec.json", json.dumps(info.spec, indent=2, ensure_ascii=False))
         os.replace(tmp, target)
         return len(items)
+
+
+def manifest_cell(value: Any) -> str:
+    """A factor value as a manifest.csv cell: text and numbers as they are (``us``, ``0.7``),
+    nothing for a missing value, JSON for a list or mapping (``["happy", 0.5]``)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _main_artifact(names: list[str]) -> str:

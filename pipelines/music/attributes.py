@@ -107,9 +107,13 @@ def load_midi(source: Path | bytes, what: str = "MIDI file") -> pretty_midi.Pret
     try:
         return pretty_midi.PrettyMIDI(io.BytesIO(data))
     except Exception as exc:  # mido/pretty_midi raise many types on corrupt files
+        if not data.startswith(b"MThd"):
+            why = "it is not a MIDI file (no MThd header)"
+        else:
+            why = str(exc).strip() or "it is damaged or cut short"
         raise PipelineError(
-            f"{what} {name} could not be read as a Standard MIDI File ({exc}). "
-            "Export it again as .mid (type 0 or 1) and retry."
+            f"{what} {name} could not be read as a Standard MIDI File: {why} — "
+            "export it again as .mid (type 0 or 1) and retry."
         ) from None
 
 

@@ -143,14 +143,21 @@ def load_image(path: Path, notes: list[str]) -> np.ndarray:
                 if max(im.size) > MAX_LOAD_SIDE:
                     im.thumbnail((MAX_LOAD_SIDE, MAX_LOAD_SIDE), Image.Resampling.LANCZOS)
                 rgb = np.asarray(im, dtype=np.uint8).copy()
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError as exc:
         raise PipelineError(
-            f"{path.name} is not a photo this studio can read ({exc}). Use a JPEG, PNG or WebP."
+            f"{path.name} is not a photo this studio can read: it is not an image (PNG/JPEG/"
+            "WebP) — choose a photo of a face saved as JPEG, PNG or WebP."
+        ) from exc
+    except Image.DecompressionBombError as exc:
+        raise PipelineError(
+            f"{path.name} is too large to open safely ({exc}) — save a smaller copy (e.g. "
+            f"{MAX_LOAD_SIDE} px on its longest side) and retry."
         ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
+        detail = str(exc).replace(str(path), path.name).strip() or type(exc).__name__
         raise PipelineError(
-            f"{path.name} looks damaged and could not be read ({exc}). Save it again as a JPEG "
-            "or PNG and retry."
+            f"{path.name} looks damaged and could not be read ({detail}) — save it again as a "
+            "JPEG or PNG and retry."
         ) from exc
     if rgb.shape[0] < 32 or rgb.shape[1] < 32:
         raise PipelineError(f"{path.name} is only {full[0]}×{full[1]} px. {FRONTAL_HINT}")

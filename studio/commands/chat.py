@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pipelines.dialogue.rubric import CRITERIA
+from projects_db.conversations import TurnInfo
 from studio.commands import add_common_task_args
-from studio.dialogue import Dialogue, persona_from, turn_panel
+from studio.dialogue import Dialogue, persona_from
 from studio.settings import Services
 from studio.ui import project_named
 
@@ -91,5 +93,56 @@ def run(args: argparse.Namespace, services: Services) -> int:
     else:
         print(turn.reply)
         print(f"\n(conversation #{conv.id}, turn {turn.idx + 1})", file=sys.stderr)
-        print(turn_panel(turn).replace("**", ""), file=sys.stderr)
+        print(plain_panel(turn), file=sys.stderr)
     return 0
+
+
+MAX_CAUSE_CHARS = 160
+"""The "Cause words:" line is cut (with "…") past this many characters."""
+
+
+def cause_words(turn: TurnInfo, limit: int = MAX_CAUSE_CHARS) -> str:
+    """The message's cause words, as the Dialogue tab marks them (in the order they occur, each
+    once), comma-separated, plain text, at most ``limit`` characters."""
+    causes = {str(w).lower() for w, _ in turn.cause_words}
+    seen: list[str] = []
+    for word in turn.user_text.split():
+        bare = word.strip(".,!?;:\"'()[]")
+        if bare.lower() in causes and bare.lower() not in (s.lower() for s in seen):
+            seen.append(bare)
+    if not seen:  # the analysis named words the text does not hold as such
+        seen = [str(w) for w, _ in turn.cause_words]
+    text = ", ".join(seen) or "none"
+    return text if len(text) <= limit else text[: limit - 1].rsplit(", ", 1)[0] + ", …"
+
+
+def plain_panel(turn: TurnInfo) -> str:
+    """The Dialogue tab's per-turn panel as plain lines for a terminal (no Markdown)."""
+    d, rub, structure = turn.detected, turn.rubric, turn.structure
+    if structure.get("format_ok"):
+        state = "well-formed"
+    else:
+        state = "repaired: " + "; ".join(str(f) for f in structure.get("fallbacks") or [])
+    scores = ", ".join(f"{k} {rub[k]:.2f}" for k in CRITERIA if k in rub)
+    lines = [
+        f"Detected: {d.get('label')} ({d.get('ed_label')}, confidence {d.get('confidence')})",
+        f"Cause words: {cause_words(turn)}",
+        f"Planned reply emotion: {turn.planned_emotion} → {structure.get('emotion', '')}",
+        f"Structure: {state}",
+        f"Rubric: total {rub.get('total', 0):.2f} — {scores}",
+    ]
+    best, strict = rub.get("best_of"), rub.get("strict") or {}
+    if best and best.get("chosen") is None and not best.get("fallback"):
+        lines.append("Strict rubric: not applied — the safety layer wrote the reply")
+    elif best:
+        how = (
+            f"none of {best['n']} model replies passed: a reply built from the understanding"
+            if best.get("fallback")
+            else f"reply {best['chosen'] + 1} of {best['n']} kept"
+        )
+        verdict = (
+            "passes" if strict.get("passed") else f"fails {', '.join(strict.get('failed', []))}"
+        )
+        lines.append(f"Strict rubric: {verdict} — {how}")
+    lines.append(f"Beyond-No patterns: {', '.join(turn.patterns) or 'none'}")
+    return "\n".join(lines)

@@ -40,6 +40,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--pad", type=float, default=1.0, help="seconds before/after the speech (1)")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the .mp4")
     p.add_argument("--wav", type=Path, default=None, help="also write the mixed soundtrack")
+    p.add_argument("--srt", type=Path, default=None, help="also write SubRip subtitles here")
+    p.add_argument("--vtt", type=Path, default=None, help="also write WebVTT subtitles here")
 
 
 def build_request(args: argparse.Namespace) -> dict[str, Any]:
@@ -62,5 +64,14 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
-    outputs = {"video": args.output, "soundtrack": args.wav}
+    if args.image is not None:
+        from studio.commands.portrait import check_photo
+
+        check_photo(Path(args.image).expanduser())
+    outputs = {
+        "video": args.output,
+        "soundtrack": args.wav,
+        "subtitles": args.srt,
+        "subtitles_vtt": args.vtt,
+    }
     return run_task(services, args, "compose", build_request(args), outputs)

@@ -69,5 +69,10 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, services: Services) -> int:
+    if args.reference_midi is not None:
+        # an unreadable, empty or drum-only reference is refused before anything is queued
+        from pipelines.music.attributes import extract_file
+
+        extract_file(Path(args.reference_midi).expanduser(), "Reference MIDI")
     outputs = {"midi": args.output, "audio": args.wav}
     return run_task(services, args, "music", build_request(args), outputs)

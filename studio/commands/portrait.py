@@ -45,13 +45,13 @@ def run(args: argparse.Namespace, services: Services) -> int:
     from studio.ui import project_or_scratch
 
     tab = PortraitTab(services)
-    if args.image is not None and not args.image.is_file():
-        raise PipelineError(f"Photo {args.image} does not exist.")
+    if args.image is not None:
+        check_photo(args.image)
+    if args.audio is not None:
+        check_audio(args.audio)
     image = tab.store_upload(args.image) if args.image else None
     audio, phonemes, voice_emotion = None, (), None
     if args.audio is not None:
-        if not args.audio.is_file():
-            raise PipelineError(f"Audio file {args.audio} does not exist.")
         audio = tab.store_upload(args.audio)
     elif args.text is not None:
         if not any(t.name == "voice" for t in registry.tasks()):
@@ -77,3 +77,26 @@ def run(args: argparse.Namespace, services: Services) -> int:
     }
     return run_task(services, args, "portrait", request, {"video": args.output,
                                                           "stills": args.stills})  # fmt: skip
+
+
+def check_photo(path: Path) -> None:
+    """Refuse, before anything is queued, a photo that is missing or cannot be read as an image
+    (the pipeline's own message, naming the user's file). A photo without a face is found only
+    by the run."""
+    from pipelines.base import PipelineError
+    from pipelines.portrait.face import load_image
+
+    if not path.is_file():
+        raise PipelineError(f"Photo {path} does not exist.")
+    load_image(path, [])
+
+
+def check_audio(path: Path) -> None:
+    """Refuse, before anything is queued, speech that is missing, unreadable, empty, too short
+    or too long (the pipeline's own checks and messages)."""
+    from pipelines.base import PipelineError
+    from pipelines.portrait.audio import load_audio
+
+    if not path.is_file():
+        raise PipelineError(f"Audio file {path} does not exist.")
+    load_audio(path)

@@ -55,6 +55,9 @@ def run(args: argparse.Namespace, services: Services) -> int:
                                "items": r.item_count} for r in rows], indent=2))  # fmt: skip
         for r in rows if not args.json else []:
             print(f"{r.id:>5}  {r.task:<9} {r.item_count:>6} items  {r.name}")
+        if not rows and not args.json:
+            where = f" in project {args.project!r}" if args.project else ""
+            print(f"No stimulus sets{where} yet — make one with: stimuli make --spec FILE.json")
         return 0
     if args.action == "show":
         _print(stimuli.summary(args.id), args.json)
