@@ -30,7 +30,7 @@ def confusion_png(matrix: np.ndarray, labels: Sequence[str], title: str = "") ->
     from PIL import Image, ImageDraw
 
     m = np.asarray(matrix, dtype=float)
-    k, cell, left, top = len(labels), 44, 104, 110
+    k, cell, left, top = len(labels), 44, 104, 134
     img = Image.new("RGB", (left + k * cell + 16, top + k * cell + 40), "white")
     draw = ImageDraw.Draw(img)
     draw.text((8, 8), title or "Confusion (rows: intended, columns: answered)", fill=INK)
@@ -38,7 +38,7 @@ def confusion_png(matrix: np.ndarray, labels: Sequence[str], title: str = "") ->
     share = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
     for j, label in enumerate(labels):  # column labels, written downwards letter by letter
         x = left + j * cell + cell // 2 - 3
-        for n, ch in enumerate(_short(label, 9)):
+        for n, ch in enumerate(_short(label, 12)):  # "contemptuous" whole
             draw.text((x, 30 + 8 * n), ch, fill=INK)
     for i, label in enumerate(labels):
         y = top + i * cell
