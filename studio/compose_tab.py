@@ -97,8 +97,9 @@ def present(services: Services, info: GenerationInfo) -> dict[str, Any]:
     lines = [f"Speech {meta.get('speech_seconds', 0):.1f} s of {info.media_seconds or 0:.1f} s."]
     if "ducking_db" in meta:
         lines.append(
-            f"Music {meta['music_vs_speech_db']:+.1f} dB against the voice while it speaks, "
-            f"ducked by {meta['ducking_db']:.1f} dB."
+            f"Measured in the mix: music {meta['music_vs_speech_db']:+.1f} dB against the voice "
+            f"while it speaks, {meta['ducking_db']:.1f} dB lower than between phrases (the "
+            "sliders set the music's level and ducking; the music's own dynamics move these)."
         )
     music = meta.get("music") or {}
     if music.get("key"):

@@ -170,7 +170,9 @@ def test_compose_a_finished_video(studio: tuple[str, Path], tmp_path: Path) -> N
         page.get_by_role("tab", name="Compose").click()
         page.locator("#compose-text").get_by_role("textbox").fill("It is so good to see you.")
         page.locator("#compose-generate").click()
-        expect(page.locator("#compose-status")).to_contain_text("ducked by", timeout=180_000)
+        expect(page.locator("#compose-status")).to_contain_text(
+            "lower than between phrases", timeout=180_000
+        )
         expect(page.locator("video").first).to_be_attached(timeout=10_000)
         expect(page.locator("video track")).to_have_count(1, timeout=10_000)  # subtitles
         page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)

@@ -46,7 +46,7 @@ def test_compose_from_an_uploaded_photo_is_stored_and_presented(
     assert info.status == "done", info.error
     shown = ct.present(services, info)
     assert shown["video"].endswith(".mp4") and Path(shown["video"]).stat().st_size > 10_000
-    assert "ducked by" in shown["status"] and "Music in" in shown["status"]
+    assert "lower than between phrases" in shown["status"] and "Music in" in shown["status"]
     assert shown["subtitles"].endswith(".vtt") and len(shown["files"]) == 5
     roles = [role for role, _ in services.store.generation_assets(info.id)]
     assert roles == ["image"]
