@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from projects_db.artifacts import ArtifactStore
+from projects_db.artifacts import ArtifactStore, FolderOwner
 from projects_db.engine import WRITE_OPTION
 from projects_db.errors import StoreError
+from projects_db.models import Generation
 from projects_db.runners import RunnerLock
 
 
@@ -27,7 +29,7 @@ class StoreBase:
     def __init__(self, data_dir: Path, url: str, engine: Engine) -> None:
         self.data_dir = data_dir
         self.url = url
-        self.artifacts = ArtifactStore(data_dir)
+        self.artifacts = ArtifactStore(data_dir, owner=self._folder_owner)
         self._engine: Engine | None = engine
         self._read_sessions = sessionmaker(engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
@@ -65,6 +67,20 @@ class StoreBase:
                     "studio.db writable again, then retry"
                 ) from exc
             raise
+
+    def _folder_owner(self, project_id: int, generation_id: int) -> FolderOwner | None:
+        """The generation row an artifact folder is written for, or ``None`` if it is gone."""
+        query = select(
+            Generation.project_id, Generation.created_at, Generation.artifacts_json
+        ).where(Generation.id == generation_id)
+        with self._reading() as session:
+            row = session.execute(query).first()
+        if row is None or row.project_id != project_id:
+            return None
+        made = f"{row.created_at:%Y-%m-%dT%H:%M:%S.%fZ}"
+        token = f"generation #{generation_id} of project {project_id}, made {made}"
+        artifacts = json.loads(row.artifacts_json)
+        return FolderOwner(token, frozenset(str(v) for v in artifacts.values()))
 
     def _check_open(self) -> None:
         if self._engine is None:

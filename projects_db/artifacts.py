@@ -8,6 +8,7 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from projects_db.errors import StoreError
@@ -54,12 +55,34 @@ def disk_full_error(target: Path, exc: OSError) -> StoreError | None:
     return None
 
 
-class ArtifactStore:
-    """Files produced by generations, under ``data_dir/artifacts/p<project>/g<generation>``."""
+OWNER_FILE = ".generation"
+"""The file in a generation folder that names the database row the folder belongs to."""
 
-    def __init__(self, data_dir: Path) -> None:
+
+@dataclass(frozen=True)
+class FolderOwner:
+    """What the database says about the generation a folder is written for."""
+
+    token: str
+    """Names the row for good (its id, project and creation time): written to ``OWNER_FILE``."""
+    artifacts: frozenset[str]
+    """The row's recorded artifact paths (relative to the data directory)."""
+
+
+class ArtifactStore:
+    """Files produced by generations, under ``data_dir/artifacts/p<project>/g<generation>``.
+
+    With ``owner`` (the store passes a look-up of the generation's row), the first write into a
+    generation folder marks it with the row's token, and a folder already marked for, or filled
+    by, another row is refused instead of mixing two generations' files.
+    """
+
+    def __init__(
+        self, data_dir: Path, owner: Callable[[int, int], FolderOwner | None] | None = None
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.root = self.data_dir / "artifacts"
+        self._owner = owner
 
     def generation_dir(self, project_id: int, generation_id: int) -> Path:
         """The directory that holds one generation's files (unique per generation)."""
@@ -87,8 +110,8 @@ class ArtifactStore:
         stem, ext = safe_name(name), safe_suffix(suffix)
         final = directory / f"{stem}{ext}"
         temp = directory / f".{stem}.tmp-{secrets.token_hex(6)}{ext}"
+        self._claim(project_id, generation_id, directory)
         try:
-            directory.mkdir(parents=True, exist_ok=True)
             write_fn(temp)
             if not temp.is_file():
                 raise StoreError(f"Writing {final.name} produced no file — this is a bug")
@@ -102,6 +125,55 @@ class ArtifactStore:
             raise
         fsync_dir(directory)
         return final.relative_to(self.data_dir).as_posix()
+
+    def _claim(self, project_id: int, generation_id: int, directory: Path) -> None:
+        """Create the generation's folder, or refuse one that belongs to another row."""
+        owner = None if self._owner is None else self._owner(project_id, generation_id)
+        where = directory.relative_to(self.data_dir).as_posix()
+        if self._owner is not None and owner is None:
+            raise StoreError(
+                f"Generation {generation_id} of project {project_id} does not exist (it may "
+                f"have been deleted) — nothing was written to {where}"
+            )
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if error := disk_full_error(directory, exc):
+                raise error from exc
+            raise
+        if owner is None:
+            return
+        marker = directory / OWNER_FILE
+        try:
+            found = marker.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            found = None
+        if found is not None:
+            if found != owner.token:
+                raise StoreError(
+                    f"Folder {where} belongs to another generation ({found.strip()}), not to "
+                    f"{owner.token} — refusing to mix their files; move the folder away and retry"
+                )
+            return
+        ours = {PurePosixPath(rel).name for rel in owner.artifacts}
+        foreign = sorted(
+            p.name
+            for p in directory.iterdir()
+            if not p.name.startswith(".") and p.name not in ours and p.name != "thumb.jpg"
+        )
+        if foreign:
+            names = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
+            raise StoreError(
+                f"Folder {where} already holds files of another generation ({names}) — "
+                f"refusing to mix them with {owner.token}; move the folder away and retry"
+            )
+        temp = directory / f"{OWNER_FILE}.tmp-{secrets.token_hex(6)}"
+        try:
+            temp.write_text(owner.token, encoding="utf-8")
+            os.replace(temp, marker)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
 
     def write_bytes(
         self, project_id: int, generation_id: int, name: str, suffix: str, data: bytes

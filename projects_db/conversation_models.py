@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from projects_db.models import Base, UTCDateTime
+from projects_db.models import Base, UTCDateTime, never_reused
 
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_project_id", "project_id"),)
+    __table_args__ = (Index("ix_conversations_project_id", "project_id"), never_reused())
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -209,7 +209,7 @@ def migrate(engine: Engine, where: str) -> None:
 
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
-    with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
+    with _foreign_keys_off(engine) as connection, connection.begin():
         current = MigrationContext.configure(connection).get_current_revision()
         if current == script.get_current_head():
             return
@@ -228,3 +228,39 @@ def migrate(engine: Engine, where: str) -> None:
                 ) from exc
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        _check_foreign_keys(connection, where)
+
+
+@contextmanager
+def _foreign_keys_off(engine: Engine) -> Iterator[Connection]:
+    """A write connection; on SQLite with foreign keys off until it is returned.
+
+    Migrations rebuild tables (new table, copy, drop the old, rename).  With foreign keys on,
+    dropping the old table would run its ON DELETE actions on the rows that point at it, and
+    ``PRAGMA foreign_keys`` cannot change inside a transaction, so it is switched here, before
+    the migration's transaction begins (:func:`_check_foreign_keys` runs before it commits).
+    """
+    with engine.connect() as connection:
+        raw: Any = connection.connection.driver_connection
+        sqlite = engine.dialect.name == "sqlite" and raw is not None
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys = OFF")  # autocommit: no transaction is open yet
+        try:
+            yield connection.execution_options(**{WRITE_OPTION: True})
+        finally:
+            if sqlite:
+                connection.rollback()
+                raw.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(connection: Connection, where: str) -> None:
+    """Refuse (roll back) a migration that left a row pointing at a missing row (SQLite)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise StoreError(
+            f"Upgrading database {where} would leave {len(broken)} broken reference(s) "
+            f"(first: {table} row {rowid} → {parent}); it was left as it was — report this"
+        )

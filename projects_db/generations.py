@@ -156,8 +156,12 @@ class GenerationsMixin(AssetRefsMixin):
         artifacts: dict[str, str] | None = None,
         timings: dict[str, float] | None = None,
         metadata: dict[str, Any] | None = None,
+        emotion: str | None = None,
     ) -> GenerationInfo:
-        """Finish a queued or running generation as ``done``, ``failed`` or ``cancelled``."""
+        """Finish a queued or running generation as ``done``, ``failed`` or ``cancelled``.
+
+        ``emotion``, when given, replaces the label recorded at creation (the emotion the run
+        actually used, e.g. the one voice "auto" read from the text); the request is kept."""
         if status not in FINISHED_STATUSES:
             raise StoreError(f"Finished status must be one of {FINISHED_STATUSES}, got {status!r}")
         updates: dict[str, Any] = {
@@ -178,6 +182,8 @@ class GenerationsMixin(AssetRefsMixin):
             updates["timings_json"] = _json(clean, "Timings")
         if metadata is not None:
             updates["metadata_json"] = _json(metadata, "Metadata")
+        if emotion is not None:
+            updates["emotion"] = _text(emotion, "Emotion", 32)
         with self._writing() as session:
             row = _get(session, generation_id, for_update=True)
             if row.status not in ACTIVE_STATUSES:

@@ -72,8 +72,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def never_reused() -> dict[str, bool]:
+    """Table options for tables whose ids name folders or are cited outside the database
+    (artifact folders ``p<id>``/``g<id>``, exports, manifests, CLI ids): projects, generations,
+    stimulus sets, studies and conversations.  SQLite's AUTOINCREMENT: a deleted row's id is
+    never handed out again.  (PostgreSQL's sequences never reuse ids anyway.)"""
+    return {"sqlite_autoincrement": True}
+
+
 class Project(Base):
     __tablename__ = "projects"
+    __table_args__ = never_reused()
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80), nullable=False)
@@ -111,6 +120,7 @@ class Generation(Base):
         Index("ix_generations_project_status", "project_id", "status", "created_at", "id"),
         Index("ix_generations_project_backend", "project_id", "backend", "created_at", "id"),
         Index("ix_generations_parent_id", "parent_id"),
+        never_reused(),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -16,12 +16,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from projects_db.models import Base, UTCDateTime
+from projects_db.models import Base, UTCDateTime, never_reused
 
 
 class StimulusSet(Base):
     __tablename__ = "stimulus_sets"
-    __table_args__ = (Index("ix_stimulus_sets_project_id", "project_id"),)
+    __table_args__ = (Index("ix_stimulus_sets_project_id", "project_id"), never_reused())
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from projects_db.models import Base, UTCDateTime
+from projects_db.models import Base, UTCDateTime, never_reused
 
 
 class Study(Base):
     __tablename__ = "studies"
-    __table_args__ = (Index("ix_studies_set_id", "set_id"),)
+    __table_args__ = (Index("ix_studies_set_id", "set_id"), never_reused())
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     set_id: Mapped[int] = mapped_column(

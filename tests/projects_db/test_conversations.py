@@ -78,5 +78,5 @@ def test_schema_matches_models(store: Store) -> None:
     assert engine is not None
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert context.get_current_revision() == "0006"
+        assert context.get_current_revision() == "0007"
         assert compare_metadata(context, Base.metadata) == []

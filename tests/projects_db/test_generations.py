@@ -50,7 +50,8 @@ def test_lifecycle_queued_running_done(store: Store) -> None:
     assert store.artifact_path(done, "video").read_bytes() == b"\x00\x00mp4"
     assert store.get_generation(gen.id) == done
     directory = store.artifacts.generation_dir(project.id, gen.id)
-    assert sorted(p.name for p in directory.iterdir()) == ["audio.wav", "video.mp4"]
+    assert sorted(p.name for p in directory.iterdir()) == [".generation", "audio.wav", "video.mp4"]
+    assert (directory / ".generation").read_text().startswith(f"generation #{gen.id} of project")
     with pytest.raises(NotFound, match="no artifact 'midi'"):
         store.artifact_path(done, "midi")
     assert store.get_project(project.id).generation_count == 1
