@@ -23,6 +23,7 @@ from pipelines import registry
 from pipelines.base import Backend, Cancelled, CancelToken, LoadSettings, PipelineError, Request
 from pipelines.scratch import job_work_dir
 from projects_db import GenerationInfo, Store, StoreError
+from studio.generation_emotion import requested_label, used_label
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class GenerationService:
             backend_version=str(backend_cls.version),
             request=req.to_dict(),
             seed=req.seed,
-            emotion=req.emotion_label,
+            emotion=requested_label(req),
             parent_id=parent_id,
         )
         try:
@@ -306,6 +307,7 @@ class GenerationService:
             artifacts=paths,
             timings=timings,
             metadata=result.metadata,
+            emotion=used_label(req, result.metadata),
         )
 
     def _fail(self, gen: GenerationInfo, status: str, message: str, t0: float) -> GenerationInfo:
