@@ -219,9 +219,49 @@ def backward_maps(mesh: Mesh, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return map_x.astype(np.float32), map_y.astype(np.float32)
 
 
+SMOOTH_BELOW = 0.12
+"""Below the jaw the displacement is blurred with σ = this × the eye distance: the mesh's big
+triangles there (jaw to head outline) move linearly each, which bends straight edges that cross
+them (a collar under a moving chin) into kinks at their seams."""
+
+
+def smooth_below(
+    map_x: np.ndarray, map_y: np.ndarray, dst: np.ndarray, scale: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """The maps with their displacement blurred below the jaw line, fading in across it; the
+    face inside the jaw line and everything above the jaw's ends (eyes, brows, hair) keep their
+    exact warp. The blur runs at 1/``scale`` resolution (the field is smooth there anyway)."""
+    import cv2
+
+    _, rot, iod = face_frame(dst[:68])
+    sigma = max(1.0, SMOOTH_BELOW * float(iod) / scale)
+    h, w = map_x.shape
+    small = (max(1, w // scale), max(1, h // scale))
+    at = dst[:68] * np.array([small[0] / w, small[1] / h], np.float32)
+    keep = np.zeros(small[::-1], np.float32)
+    cv2.fillConvexPoly(keep, cv2.convexHull(np.round(at).astype(np.int32)), 1.0)
+    up = -rot[:, 1] * 4 * (small[0] + small[1])
+    above = np.array([at[0], at[0] + up, at[16] + up, at[16]])
+    cv2.fillConvexPoly(keep, np.round(above).astype(np.int32), 1.0)
+    below = 1.0 - cv2.GaussianBlur(keep, (0, 0), sigma / 3)
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    below = cv2.resize(below, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = []
+    for m, grid in ((map_x, xs), (map_y, ys)):
+        d = m - grid
+        soft = cv2.GaussianBlur(
+            cv2.resize(d, small, interpolation=cv2.INTER_AREA), (0, 0), sigma,
+            borderType=cv2.BORDER_REPLICATE,
+        )  # fmt: skip
+        soft = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
+        out.append(m + below * (soft - d))
+    return out[0], out[1]
+
+
 def render(roi_src: np.ndarray, mesh: Mesh, dst: np.ndarray) -> np.ndarray:
     """The warped face region."""
     import cv2
 
-    map_x, map_y = backward_maps(mesh, dst)
+    map_x, map_y = smooth_below(*backward_maps(mesh, dst), dst)
     return cv2.remap(roi_src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

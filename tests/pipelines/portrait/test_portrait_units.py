@@ -159,3 +159,43 @@ def test_a_mirrored_photo_gets_the_mirrored_landmarks(astronaut) -> None:
     assert np.abs(back - pts).max() < 1.5
     plain = models.landmarks(astronaut, models.detect(astronaut)[0][0])
     assert np.abs(plain - pts).mean() < 3.0  # still the same face's points
+
+
+def test_below_the_jaw_the_warp_bends_smoothly_and_the_face_keeps_its_own(astronaut) -> None:
+    """An open jaw moves big jaw-to-outline triangles each linearly: straight edges crossing them
+    (a collar) kinked at the seams. Below the jaw the displacement is now smooth (its second
+    differences, where the kinks are, several times smaller); inside the face and above the
+    jaw's ends (brows, eyes, nose, lips) the warp is exactly the mesh's."""
+    import cv2
+
+    from pipelines.portrait import warp
+    from pipelines.portrait.face import FaceModels, find_face
+    from pipelines.portrait.landmark_warp import frame_photo
+
+    pts = find_face(FaceModels.load(), astronaut, "astronaut", [])
+    frame, p = frame_photo(astronaut, pts, 256, True)
+    prep = animate.prepare(frame, p)
+    z = np.zeros(1, np.float32)
+    plan = animate.make_plan(
+        prep, EmotionSpec.of("surprised"), mouth.MouthTrack(z + 1, z, z, z + 1), z,
+        motion.HeadTrack(z, z, z, z, z),
+    )  # fmt: skip
+    dst = animate.frame_points(prep, plan, 0, safe=True)
+    sharp = warp.backward_maps(prep.mesh, dst)
+    smooth = warp.smooth_below(*sharp, dst)
+    h, w = sharp[0].shape
+    face = np.zeros((h, w), np.uint8)  # brows, eyes, nose, lips and the skin between them
+    cv2.fillConvexPoly(face, cv2.convexHull(np.round(dst[17:68]).astype(np.int32)), 1)
+    inner = face.astype(bool)
+    assert np.allclose(sharp[0][inner], smooth[0][inner], atol=0.05)
+    assert np.allclose(sharp[1][inner], smooth[1][inner], atol=0.05)
+    chin = dst[8]
+    band = (
+        slice(int(chin[1]) + 6, min(h, int(chin[1]) + 40)),
+        slice(int(dst[4][0]), int(dst[12][0])),
+    )
+
+    def kinks(maps: tuple[np.ndarray, np.ndarray]) -> float:
+        return max(float(np.abs(cv2.Laplacian(m, cv2.CV_32F))[band].max()) for m in maps)
+
+    assert kinks(smooth) < kinks(sharp) / 2.5, (kinks(smooth), kinks(sharp))
