@@ -243,10 +243,10 @@ def smooth_below(
     up = -rot[:, 1] * 4 * (small[0] + small[1])
     above = np.array([at[0], at[0] + up, at[16] + up, at[16]])
     cv2.fillConvexPoly(keep, np.round(above).astype(np.int32), 1.0)
-    below = 1.0 - cv2.GaussianBlur(keep, (0, 0), sigma / 3)
+    fade = 1.0 - cv2.GaussianBlur(keep, (0, 0), sigma / 3)
+    below = cv2.resize(fade, (w, h), interpolation=cv2.INTER_LINEAR)
     xs = np.arange(w, dtype=np.float32)[None, :]
     ys = np.arange(h, dtype=np.float32)[:, None]
-    below = cv2.resize(below, (w, h), interpolation=cv2.INTER_LINEAR)
     out = []
     for m, grid in ((map_x, xs), (map_y, ys)):
         d = m - grid
