@@ -29,6 +29,7 @@ from pipelines.stimuli import ItemOutput, StimulusSpec, expand, parse_spec, work
 from projects_db import GenerationInfo, StoreError
 from projects_db.stimuli import NewItem, StimulusItemInfo, StimulusSetInfo
 from studio.engines import Engine, make_engine
+from studio.generation_emotion import requested_label, used_label
 from studio.settings import Services
 
 ProgressFn = Callable[[int, int, float | None], None]
@@ -205,7 +206,7 @@ class Stimuli:
         gen = store.create_generation(
             info.project_id, task=info.task, backend=info.backend,
             backend_version=str(registry.backend_class(info.task, info.backend).version),
-            request=req.to_dict(), seed=req.seed, emotion=req.emotion_label,
+            request=req.to_dict(), seed=req.seed, emotion=requested_label(req),
         )  # fmt: skip
         self.services.generations.link_assets(gen.id, req)
         store.attach_item_generation(item.id, gen.id)
@@ -246,9 +247,11 @@ class Stimuli:
             self.store.artifacts.remove_generation(gen.project_id, gen.id)
             self.store.mark_finished(gen.id, status, error=error)
             return
+        req = registry.request_type(gen.task).from_dict(gen.request)
         self.store.mark_finished(
             gen.id, "done", compute_seconds=out.compute_seconds, media_seconds=out.media_seconds,
             artifacts=dict(paths or {}), timings=out.timings, metadata=out.metadata,
+            emotion=used_label(req, out.metadata),
         )  # fmt: skip
 
     def reseed(self, item_id: int, seed: int) -> StimulusItemInfo:
