@@ -12,13 +12,14 @@ espeak-ng is the one bundled inside ``piper-tts`` (its ``espeakbridge`` and data
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipelines.voice.accents import HINDI_VOICE, Accent
-from pipelines.voice.text import script_of, words
+from pipelines.voice.text import script_of
+from pipelines.voice.wordalign import STRESS, strip_stress, text_words, word_spans
 
 PUNCTUATION = frozenset(".,!?;:")
 """Phoneme-stream characters that are clause punctuation, not sounds of a word."""
@@ -105,49 +106,87 @@ def _phoneme_words(ipa: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _group(word_list: list[str], counts: list[int], n_spans: int) -> list[tuple[int, int]]:
-    """Which phoneme-word spans (first, end) belong to each text word."""
-    if sum(counts) != n_spans:  # espeak merged/split words differently: spread by length
-        total = sum(len(w) for w in word_list) or 1
-        edges = [0]
-        acc = 0
-        for w in word_list:
-            acc += len(w)
-            edges.append(round(acc / total * n_spans))
-        counts = [max(0, b - a) for a, b in itertools.pairwise(edges)]
-    out, i = [], 0
-    for c in counts:
-        out.append((i, i + c))
-        i += c
-    return out
-
-
 def phonemize_sentence(sentence: str, accent: Accent) -> PhonemizedSentence:
     """Phonemes of one sentence in ``accent``, Devanagari parts in Hindi, words aligned."""
     result = PhonemizedSentence()
+    silent: list[str] = []  # words of parts espeak did not speak: timed with the next word
     for seg in split_scripts(sentence):
         voice = HINDI_VOICE if seg.language == "hi" else accent.espeak_voice
         rules = accent.rules if seg.language == "en" else None
-        ipa = _espeak(seg.text, voice)
-        if rules is not None:
-            ipa = rules(ipa)
-        ipa = unicodedata.normalize("NFD", ipa)
-        if not ipa.strip():
-            continue
+        ipa = _ipa(seg.text, voice, rules)
         spans = _phoneme_words(ipa)
-        seg_words = words(seg.text)
-        if len(seg_words) == len(spans):
-            counts = [1] * len(spans)
-        else:
-            counts = [len(_phoneme_words(_espeak(w, voice))) for w in seg_words]
+        seg_words = text_words(seg.text)
+        if not ipa.strip():
+            silent.extend(shown for shown, _ in seg_words)
+            continue
         offset = len(result.phonemes) + (1 if result.phonemes else 0)
         if result.phonemes:
             result.phonemes.append(" ")
         result.phonemes.extend(ipa)
-        for word, (a, b) in zip(seg_words, _group(seg_words, counts, len(spans)), strict=True):
-            if b > a:
-                result.words.append((word, offset + spans[a][0], offset + spans[b - 1][1]))
         result.languages.append(seg.language)
         if seg.language == "hi":
             result.hindi_phonemes = f"{result.hindi_phonemes} {ipa}".strip()
+        if not spans:
+            silent.extend(shown for shown, _ in seg_words)
+            continue
+        dst, index = strip_stress(ipa, spans)
+        pieces = _own_phonemes([token for _, token in seg_words], voice, rules)
+        for (shown, _), (a, b) in zip(seg_words, word_spans(pieces, dst), strict=True):
+            a, b = _ipa_span(ipa, dst, index, a, b)
+            if silent:  # earlier words espeak did not speak go with this one
+                result.words.extend((w, offset + a, offset + a) for w in silent)
+                silent = []
+            result.words.append((shown, offset + a, offset + b))
+    if silent and result.words:  # … or with the last word
+        end = result.words[-1][2]
+        result.words.extend((w, end, end) for w in silent)
     return result
+
+
+def _ipa(text: str, voice: str, rules: Callable[[str], str] | None) -> str:
+    ipa = _espeak(text, voice)
+    if rules is not None:
+        ipa = rules(ipa)
+    return unicodedata.normalize("NFD", ipa)
+
+
+_FILLER = "ken"
+"""A plain English word put around a word phonemised alone, so that espeak-ng reads it as inside
+a sentence ("a" → ɐ, "to" → tə, "e.g." → "for example") without joining it to a neighbour."""
+
+
+def _own_phonemes(tokens: list[str], voice: str, rules: Callable[[str], str] | None) -> list[str]:
+    """Each written word's phoneme words (stress-free, joined by spaces) as espeak-ng says it
+    on its own: mid-sentence between fillers in English, alone in Hindi (or if a filler
+    joined)."""
+    filler = _stress_free(_ipa(_FILLER, voice, rules))
+    out = []
+    for token in tokens:
+        if voice != HINDI_VOICE:
+            core = token.strip('"()[]{},;:!?')
+            parts = _stress_free(_ipa(f"{_FILLER} {core} {_FILLER}", voice, rules)).split(" ")
+            if len(parts) > 2 and parts[0] == parts[-1] == filler:
+                out.append(" ".join(parts[1:-1]))
+                continue
+        out.append(_stress_free(_ipa(token, voice, rules)))
+    return out
+
+
+def _stress_free(ipa: str) -> str:
+    return strip_stress(ipa, _phoneme_words(ipa))[0]
+
+
+def _ipa_span(ipa: str, dst: str, index: list[int], a: int, b: int) -> tuple[int, int]:
+    """A word's span in stress-free ``dst`` as a span of ``ipa``: a stress mark goes with the
+    phoneme after it; an empty span sits against the neighbour in its phoneme word."""
+
+    def start(p: int) -> int:
+        i = index[p]
+        while i > 0 and ipa[i - 1] in STRESS:
+            i -= 1
+        return i
+
+    if b > a:
+        return start(a), index[b - 1] + 1
+    p = start(a) if a < len(dst) and dst[a] != " " else index[a - 1] + 1
+    return p, p

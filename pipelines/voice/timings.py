@@ -20,6 +20,9 @@ from pipelines.voice.codeswitch import PUNCTUATION, PhonemizedSentence
 _PREFIX_MARKS = frozenset("ˈˌ")
 _SUFFIX_MARKS = frozenset("ːˑ")
 
+MIN_WORD_SECONDS = 0.06
+"""The least time a word gets when espeak-ng merged it with others into one phoneme word."""
+
 
 def sentence_units(
     sent: PhonemizedSentence, char_samples: Sequence[int], lead: int, sr: int, offset: float
@@ -46,11 +49,65 @@ def sentence_units(
         else:
             phonemes.append(TimedUnit(marks + ch, float(mark_start if marks else s), float(e)))
             marks = ""
-    words = [
-        TimedUnit(word, float(offset + bounds[a] / sr), float(offset + bounds[b] / sr))
-        for word, a, b in sent.words
-    ]
-    return phonemes, words
+    return phonemes, _word_units(sent, bounds / sr, offset)
+
+
+def _word_units(sent: PhonemizedSentence, t: np.ndarray, offset: float) -> list[TimedUnit]:
+    """Word units from phoneme-character times ``t`` (seconds, one more than the characters).
+
+    Words that share a phoneme word (espeak merged them; no break between their spans) are a
+    group: the group's time is split where their phonemes meet, and each gets at least
+    ``MIN_WORD_SECONDS`` of it (or an equal share when the group is shorter). A group without
+    time of its own (nothing the voice said) joins the group before it (or after it).
+    """
+    spans = sent.words
+    if not spans:
+        return []
+    groups: list[list[int]] = [[0]]
+    for i in range(1, len(spans)):
+        between = sent.phonemes[spans[i - 1][2] : spans[i][1]]
+        if any(ch == " " or ch in PUNCTUATION for ch in between):
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+
+    def length(g: list[int]) -> float:
+        return float(t[spans[g[-1]][2]] - t[spans[g[0]][1]])
+
+    k = 0
+    while len(groups) > 1 and k < len(groups):
+        if length(groups[k]) <= 0:
+            other = k - 1 if k else k + 1
+            groups[min(k, other)] = sorted(groups[k] + groups[other])
+            del groups[max(k, other)]
+            k = max(0, k - 1)
+        else:
+            k += 1
+    out: list[TimedUnit] = []
+    for g in groups:
+        start, end = float(t[spans[g[0]][1]]), float(t[spans[g[-1]][2]])
+        own = [float(t[spans[i][2]] - t[spans[i][1]]) for i in g]
+        for i, d in zip(g, share(end - start, own), strict=True):
+            out.append(TimedUnit(spans[i][0], offset + start, offset + min(end, start + d)))
+            start += d
+        out[-1] = TimedUnit(out[-1].label, out[-1].start, offset + end)
+    return out
+
+
+def share(total: float, own: Sequence[float], floor: float = MIN_WORD_SECONDS) -> list[float]:
+    """``total`` seconds split among words whose own times are ``own``: each keeps its own
+    time when that is at least ``floor`` (or ``total / n`` if smaller) and the times fill
+    ``total``; otherwise the short ones get the floor and the rest shrink in proportion to what
+    they have above it."""
+    n = len(own)
+    low = min(floor, total / n)
+    if all(d >= low for d in own) and abs(sum(own) - total) <= 1e-9:
+        return list(own)
+    above = [max(0.0, d - low) for d in own]
+    spare = total - n * low
+    if sum(above) <= 0:
+        return [total / n] * n
+    return [low + a * spare / sum(above) for a in above]
 
 
 def shift(units: Sequence[TimedUnit], seconds: float) -> list[TimedUnit]:
