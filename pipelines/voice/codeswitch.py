@@ -3,7 +3,8 @@
 Latin-script runs are English in the request's accent; Devanagari runs are Hindi (espeak-ng's
 ``hi`` voice). The parts are joined into one phoneme sequence, so a code-switched sentence is
 spoken in one utterance, by one voice, with one emotion. Each word of the text keeps the span of
-phonemes it became, which is what word timings are built from.
+phonemes it became, which is what word timings are built from; where espeak-ng merged, split or
+read out words, ``wordalign`` finds the spans.
 
 espeak-ng is the one bundled inside ``piper-tts`` (its ``espeakbridge`` and data), used through
 ``piper.phonemize_espeak.EspeakPhonemizer`` with an explicit voice, under piper's own lock
@@ -40,7 +41,10 @@ class PhonemizedSentence:
 
     phonemes: list[str] = field(default_factory=list)
     words: list[tuple[str, int, int]] = field(default_factory=list)
-    """(word as written, first phoneme index, end index exclusive)."""
+    """(word as the subtitles show it, first phoneme index, end index exclusive), for every word
+    of the text in order. Words espeak-ng merged into one phoneme word have adjacent spans inside
+    it (no break between them); a word with no phoneme of its own has an empty span against a
+    neighbour's."""
     languages: list[str] = field(default_factory=list)
     """The language of each segment, in order ("en", "hi" …)."""
     hindi_phonemes: str = ""
