@@ -19,10 +19,11 @@ prints one ``REPORT {json}`` line; memory is in bytes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,19 @@ class _Clip:
     call_unet: Callable[[], torch.Tensor]
     call_decode: Callable[[], torch.Tensor]
 
+    def weights(self) -> dict[str, int]:
+        return {"unet": _params(self.unet), "vae": _params(self.vae), "clip": _params(self.clip)}
+
+
+@contextlib.contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
+
 
 def _build(
     size: int, frames: int, rows: int, decode_chunk: int, config: dict[str, Any], full: bool
@@ -141,16 +155,12 @@ def estimate(
     from torch._subclasses.fake_tensor import FakeTensorMode
 
     dtype = torch.float16 if fp16 else torch.float32
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)  # fake parameters cannot be converted after the fact
-    try:
-        with FakeTensorMode(allow_non_fake_inputs=True):
-            m = _build(size, frames, rows, decode_chunk, config or {}, full=not config)
-            unet_work = _peak(m.call_unet, m.unet)
-            decode_work = _peak(m.call_decode, m.vae)
-            weights = {"unet": _params(m.unet), "vae": _params(m.vae), "clip": _params(m.clip)}
-    finally:
-        torch.set_default_dtype(before)
+    # (in the default dtype from the start: fake parameters cannot be converted after the fact)
+    with _default_dtype(dtype), FakeTensorMode(allow_non_fake_inputs=True):
+        m = _build(size, frames, rows, decode_chunk, config or {}, full=not config)
+        unet_work = _peak(m.call_unet, m.unet)
+        decode_work = _peak(m.call_decode, m.vae)
+        weights = m.weights()
     return {
         "size": size,
         "frames": frames,
@@ -182,27 +192,22 @@ def measure(
     dtype = torch.float16 if fp16 else torch.float32
     cuda = dev.type == "cuda"
     torch.manual_seed(0)
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with dev, torch.inference_mode():
-            m = _build(size, frames, rows, decode_chunk, config or {}, full=not config)
-            weights = {"unet": _params(m.unet), "vae": _params(m.vae), "clip": _params(m.clip)}
-            out = m.call_unet()  # warm-up
-            if cuda:
-                torch.cuda.synchronize()
-                torch.cuda.reset_peak_memory_stats()
-            t0 = time.perf_counter()
-            for _ in range(calls):
-                out = m.call_unet()
-            if cuda:
-                torch.cuda.synchronize()
-            step = (time.perf_counter() - t0) / calls
-            pixels = m.call_decode()
-            if cuda:
-                torch.cuda.synchronize()
-    finally:
-        torch.set_default_dtype(before)
+    with _default_dtype(dtype), dev, torch.inference_mode():
+        m = _build(size, frames, rows, decode_chunk, config or {}, full=not config)
+        weights = m.weights()
+        out = m.call_unet()  # warm-up
+        if cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            out = m.call_unet()
+        if cuda:
+            torch.cuda.synchronize()
+        step = (time.perf_counter() - t0) / calls
+        pixels = m.call_decode()
+        if cuda:
+            torch.cuda.synchronize()
     return {
         "size": size,
         "frames": frames,
