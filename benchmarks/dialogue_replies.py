@@ -34,7 +34,7 @@ from pipelines.dialogue.request import STREAM_STAGE, DialogueRequest
 from pipelines.dialogue.smollm import SmolLMBackend
 from pipelines.dialogue.transition import plan_reply
 from pipelines.dialogue.understand import EmotionReader
-from tests.pipelines.dialogue.everyday import FRESH, HELD_OUT, TUNING
+from tests.pipelines.dialogue.everyday import FRESH, FRESH2, HELD_OUT, TUNING
 
 
 def rejudge(reader: EmotionReader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -133,7 +133,9 @@ def summary(name: str, rows: list[dict[str, Any]]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("tuning", "held-out", "fresh", "all"), default="all")
+    ap.add_argument(
+        "--part", choices=("tuning", "held-out", "fresh", "fresh2", "all"), default="all"
+    )
     ap.add_argument("--n", type=int, default=None, help="candidates per turn (backend default)")
     ap.add_argument("--show", type=int, default=0, help="print this many exchanges verbatim")
     ap.add_argument("--json", type=Path, default=None, help="write every row here")
@@ -152,8 +154,12 @@ def main() -> int:
     backend.warm()  # as opening the Dialogue tab does, before the first message
     print(f"cpus {os.cpu_count()}, BLAS threads {args.threads}, load avg {os.getloadavg()}")
     extra: dict[str, Any] = {} if args.n is None else {"candidates": args.n}
-    parts = {"tuning": TUNING, "held-out": HELD_OUT, "fresh": FRESH}
-    chosen = parts if args.part == "all" else {args.part: parts[args.part]}
+    parts = {"tuning": TUNING, "held-out": HELD_OUT, "fresh": FRESH, "fresh2": FRESH2}
+    chosen = (
+        {k: v for k, v in parts.items() if k != "fresh2"}
+        if args.part == "all"
+        else {args.part: parts[args.part]}
+    )
     results = {name: run_part(backend, items, extra) for name, items in chosen.items()}
     for name, rows in results.items():
         print(summary(name, rows))

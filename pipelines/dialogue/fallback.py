@@ -54,8 +54,8 @@ def second_person(text: str) -> str:
     for token in re.findall(r"[A-Za-z']+|[^A-Za-z'\s]+|\s+", text):
         low = token.lower()
         new = _SWAP.get(low, token)
-        if low == "was" and last in _WAS_AFTER:
-            new = "were"
+        if low in ("was", "wasn't") and last in _WAS_AFTER:
+            new = "were" if low == "was" else "weren't"
         if not token.isspace():
             last = new.lower()
         out.append(new)

@@ -61,8 +61,13 @@ BAD_EVENT = re.compile(
     r"mou?ld\w*|rotten|filthy|dirty|stain\w*|cockroach\w*|rats?|mice|smells?|stinks?|"
     r"brag\w*|copied|clueless|useless|incompetent|pathetic|idiots?|losers?|waste\w*|"
     r"can't believe|selling|sold|raised the|scared|afraid|nervous|worried|angry|furious|"
-    r"think (?:they|he|she)(?:'re|'s| are| is) (?:better|so)|look down on|forg[eo]t\w*|"
-    r"missed|ignor\w*|left out|stood (?:me|us) up|didn't (?:come|show|turn up|call)|"
+    r"think (?:they|he|she)(?:'re|'s| are| is) (?:better|so)|look down on|"
+    r"forg[eo]t(?:ten)? (?:me|us|about (?:me|us)|my|our|to (?:come|call|pick|invite|tell|visit))|"
+    r"missed|ignor\w*|left out|stood (?:me|us) up|"
+    r"didn't (?:come|show|turn up|call|fix|pay|help|reply|answer|invite|ask|listen|work)|"
+    r"(?:wasn't|weren't|was not|were not|never|not) (?:invited|asked|chosen|picked|told|paid|"
+    r"thanked|included)|like (?:servants|dirt|children|a child|idiots|garbage|rubbish)|"
+    r"talk(?:s|ed)? down|maggots?|greas[ey]\w*|slime|vomit\w*|"
     r"(?:don't|do not) know anyone)\b",
     re.I,
 )
@@ -97,7 +102,14 @@ _MOURNING = re.compile(
     r"loss of your)\b",
     re.I,
 )
-_DEATH = re.compile(r"\b(?:died|dies|dead|death|passed|passing|funeral|lost|loss)\b", re.I)
+_DEATH = re.compile(
+    r"\b(?:died|dies|dead|death|passed away|passing|funeral|put (?:\w+ )?down|"
+    r"(?:lost|loss of) (?:my|our|his|her|their) (?:\w+ )?(?:mum|mom|mother|dad|father|parents?|"
+    r"gran\w*|nan|husband|wife|partner|son|daughter|child|baby|brother|sister|friend|dog|cat|"
+    r"pet|horse|uncle|aunt|cousin))\b",
+    re.I,
+)
+"""Someone died (a person or a pet): only then may a reply mourn a loss."""
 _ASSISTANT = re.compile(
     r"\b(?:i can(?:'|no)?t (?:do|give|help|provide|answer|assist|recommend)|as an ai|"
     r"our conversation|i mentioned|how (?:can|may) i (?:help|assist)|let me know if|"
@@ -111,8 +123,8 @@ _ASSISTANT = re.compile(
 )
 _EMPATHY = re.compile(
     r"\b(?:sorry|sounds|must (?:be|feel)|makes sense|i hear|i understand|no wonder|"
-    r"of course|that's (?:hard|tough|a lot)|here for you|with you|proud of you|"
-    r"happy for you|congrat\w*)\b",
+    r"of course|that's (?:hard|tough|a lot)|here for you|"
+    r"(?:i'm|i am) (?:right )?(?:here )?with you|proud of you|happy for you|congrat\w*)\b",
     re.I,
 )
 _ACKNOWLEDGE = re.compile(
@@ -139,13 +151,22 @@ _FEELS_WITH = re.compile(
 )
 
 
+_NOUN_SOUNDS = re.compile(r"\b(?:the|those|these|its|their|of|any|loud|strange)\s+sounds\b", re.I)
+FOLLOW_WORDS = 24
+"""A later sentence longer than this is dropped: the small model's long follow-ups ran on
+into word salad ("… makes them uncomfortable at night can't be helped by those sounds alone")."""
+
+
 def follows_well(sentence: str) -> bool:
     """A later sentence worth adding after an accepted first one: it says an empathy phrase
-    ("That must hurt so much.", "Congratulations!") and does not hedge or brush the feeling
-    off ("but", "don't worry"). The small model's other follow-ups were mostly non-sequiturs
-    ("What's the opposite of pathetic?")."""
-    feels = _EMPATHY.search(sentence) or _FEELS_WITH.search(sentence)
-    return bool(feels) and not _HEDGE.search(sentence)
+    ("That must hurt so much.", "Congratulations!"), does not hedge or brush the feeling off
+    ("but", "don't worry") and is short: no sentence of it over :data:`FOLLOW_WORDS` words.
+    The small model's other follow-ups were mostly non-sequiturs ("What's the opposite of
+    pathetic?"). "sounds" counts only as the verb ("that sounds hard"), not the noun."""
+    plain = _NOUN_SOUNDS.sub(" noise", sentence)
+    feels = _EMPATHY.search(plain) or _FEELS_WITH.search(plain)
+    long = any(len(part.split()) > FOLLOW_WORDS for part in _SENTENCE.split(sentence))
+    return bool(feels) and not _HEDGE.search(sentence) and not long
 
 
 _MARKUP = re.compile(r"[\"“”*#_`~|\[\]{}()]|[\U0001F000-\U0001FFFF\u2600-\u27BF]")

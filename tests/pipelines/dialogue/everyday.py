@@ -129,3 +129,29 @@ FRESH: tuple[tuple[str, str, bool], ...] = (
 """24 more messages, 3 per emotion: the fresh held-out part. Written on 2026-12-02 after the
 held-out part had been looked at (while the bridge went in), before any later change, and
 not looked at while tuning those changes."""
+
+FRESH2: tuple[tuple[str, str, bool], ...] = (
+    ("I'm picking up a new library card this afternoon.", "neutral", False),
+    ("We changed our internet provider last week.", "neutral", False),
+    ("I won tickets to see my favourite band next month!", "happy", False),
+    ("My daughter took her first steps this morning.", "happy", False),
+    ("My childhood dog is getting too old to go on walks.", "sad", True),
+    ("I wasn't invited to my cousin's wedding.", "sad", True),
+    ("The mechanic kept my car for a week and didn't fix anything.", "angry", True),
+    ("My flatmate used all the hot water again before my shift.", "angry", True),
+    ("My mum's test results come back tomorrow and I can't sleep.", "fearful", True),
+    ("There's a storm warning and our roof already leaks.", "fearful", True),
+    ("I found a twenty-pound note in an old coat I haven't worn in years.", "surprised", False),
+    ("My shy little brother just got the lead role in the school play!", "surprised", False),
+    ("The hostel kitchen had maggots in the bin and plates covered in grease.", "disgusted", True),
+    ("A man on the train was picking his teeth and wiping it on the seat.", "disgusted", True),
+    (
+        "My manager thinks reading one article makes him an expert on everything.",
+        "contemptuous",
+        True,
+    ),
+    ("Those tourists treat the waiters like servants.", "contemptuous", True),
+)
+"""16 more messages, 2 per emotion: a second fresh held-out part, written on 2026-12-02 (stop
+22) before the changes to the judge's follow-up, bad-news and mourning words, and measured
+only before and after them (``benchmarks/dialogue_replies.py --part fresh2``)."""

@@ -136,3 +136,8 @@ def test_follows_well() -> None:
     assert not follows_well("What's the opposite of pathetic?")
     assert not follows_well("I'm sorry, but that's just how it is.")
     assert not follows_well("Don't worry, it's just a matter of washing up.")
+    assert not follows_well("What's wrong with you?")  # "with you" is no solidarity here
+    assert not follows_well("It can't be helped by those sounds alone.")  # a noun, not "sounds"
+    long = "That sounds hard, " + "and it is a long and winding thought " * 3 + "about it."
+    assert not follows_well(long)  # long follow-ups ran on into word salad
+    assert follows_well("I'm here with you.")

@@ -40,6 +40,9 @@ def test_a_good_reply_passes(reader: EmotionReader) -> None:
 MEMORY = "My dad's memory is getting worse and he forgot my name yesterday."  # nobody died
 AIRPORT = "My brother forgot to pick me up from the airport after my graduation trip."
 MOVE = "I move to a new city next week and I don't know anyone there."  # good news, worried
+FOUND = "The wallet I thought I had lost turned up in my other jacket."
+SNUB = "I wasn't invited to my neighbour's party."
+RUDE = "The guests at dinner treated the cook like dirt."
 
 
 @pytest.mark.parametrize(
@@ -58,6 +61,9 @@ MOVE = "I move to a new city next week and I don't know anyone there."  # good n
         (MEMORY, "I'm sorry for your dad's loss, his memory was precious.", "tone_fits"),
         (AIRPORT, "It's lovely to hear that your brother forgot you at the airport.", "tone_fits"),
         (MOVE, "Oh, great news! Congratulations on your move to a new city.", "tone_fits"),
+        (FOUND, "I'm sorry for your loss.", "tone_fits"),  # a lost parcel is no death
+        (SNUB, "It's lovely to hear that you weren't invited to the party.", "tone_fits"),
+        (RUDE, "Congratulations to the guests on their dinner.", "tone_fits"),
         (DOG, "I can't help with that, but your dog sounds nice.", "personal"),
         (DOG, 'I\'m sorry, "your dog" sounds like a lot. 🐶', "personal"),
         (DOG, "My dog died this morning, I'm so sorry.", "own_words"),
@@ -87,6 +93,7 @@ def test_second_person() -> None:
         second_person("We adopted a kitten and I'm happy")
         == "you adopted a kitten and you're happy"
     )
+    assert second_person("I wasn't told") == "you weren't told"
 
 
 def test_the_fallback_is_grounded_honest_and_asks_one_question(reader: EmotionReader) -> None:
