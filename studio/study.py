@@ -131,8 +131,9 @@ class Studies:
 
     def import_csv(self, study_id: int, path: Path) -> int:
         """Answers from a ``participant,item,response[,rt_ms]`` CSV (item = the set's item
-        number, 1-based, as in the set's manifest). Unknown participants are added as
-        external ones; answers already given are kept. Returns the answers saved."""
+        number, 1-based, as in the set's manifest). A row with one of the study's own participant
+        codes answers that participant's trial; other participants are added as external ones;
+        answers already given are kept. Returns the answers saved."""
         study = self.store.get_study(study_id)
         positions = {i.position + 1: i.id for i in self.store.stimulus_items(study.set_id)}
         try:
@@ -147,6 +148,7 @@ class Studies:
                 f"{', '.join(sorted(missing))})."
             )
         rows = list(reader)
+        own = set(study.participant_codes)  # answers for the study's own participants (on paper)
         parsed: list[tuple[str, TrialKey, Any, int | None]] = []
         for n, row in enumerate(rows, start=2):
             try:
@@ -169,8 +171,9 @@ class Studies:
             except PipelineError as exc:
                 raise PipelineError(f"{path.name} line {n}: {exc}") from None
             rt = row.get("rt_ms") or None
-            parsed.append((f"{study.id}:{row['participant'].strip()}", item, answer,
-                           int(float(rt)) if rt else None))  # fmt: skip
+            code = row["participant"].strip()
+            person = code if code in own else f"{study.id}:{code}"
+            parsed.append((person, item, answer, int(float(rt)) if rt else None))
         by_person: dict[str, list[tuple[TrialKey, Any, int | None]]] = defaultdict(list)
         for person, item, answer, rt in parsed:
             by_person[person].append((item, answer, rt))

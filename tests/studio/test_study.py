@@ -379,3 +379,25 @@ def test_extra_ratings_intensity_and_confidence(tmp_path: Path) -> None:
         again = studies.create(set_id, "emotion-id", 0, ask=["intensity", "confidence"])
         assert studies.import_zip(again.id, tmp_path / "s.zip") == 8
         assert studies.report(again.id)["ratings"] == report["ratings"]
+
+
+def test_answers_of_the_studys_own_participants_go_to_their_trials(tmp_path: Path) -> None:
+    """Answers collected on paper for the study's own participants (their codes in the CSV)
+    fill those participants' trials instead of adding new external participants."""
+    with Services.open(Settings(data_dir=tmp_path / "data")) as services:
+        studies = Studies(services)
+        made = studies.create(
+            _set(services, [{"emotion": e} for e in EMOS]), "emotion-id", 2, seed=5
+        )
+        own = made.participant_codes[1]
+        rows = services.store.study_rows(made.id, own)
+        paper = tmp_path / "paper.csv"
+        paper.write_text(
+            "participant,item,response\n"
+            + "".join(f"{own},{r.item_position + 1},sad\n" for r in rows)
+            + "outsider,1,happy\n"
+        )
+        assert studies.import_csv(made.id, paper) == len(rows) + 1
+        assert all(r.response is not None for r in services.store.study_rows(made.id, own))
+        assert len(services.store.get_study(made.id).participant_codes) == 3  # + the outsider
+        assert studies.report(made.id)["participants"] == 2  # own + outsider answered
