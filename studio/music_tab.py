@@ -227,7 +227,7 @@ def build_tab(ctx: TabContext) -> None:
                     )
                 with gr.Row():
                     insts = [
-                        gr.Dropdown(gm, value=first[6 + i], label=name)
+                        gr.Dropdown(gm, value=first[6 + i], label=name, min_width=210)
                         for i, name in enumerate(("Melody", "Accompaniment", "Bass"))
                     ]
                 with gr.Row():
@@ -239,7 +239,7 @@ def build_tab(ctx: TabContext) -> None:
                     model = gr.Dropdown(
                         model_choices(services.settings.data_dir), value="", label="Model",
                         info="For the emogen backend: the bundled model or one you trained.",
-                        elem_id="music-model", scale=2,
+                        elem_id="music-model", scale=2, min_width=300,
                     )  # fmt: skip
                 generate = gr.Button("Generate", variant="primary", elem_id="music-generate")
         audio = gr.Audio(label="Audio", interactive=False)

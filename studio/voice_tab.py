@@ -179,7 +179,9 @@ def build_tab(ctx: TabContext) -> None:
                 )
                 intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
                 with gr.Row():
-                    accent = gr.Dropdown(accent_choices(), value="us", label="Accent")
+                    accent = gr.Dropdown(
+                        accent_choices(), value="us", label="Accent", min_width=200
+                    )
                     voice = gr.Dropdown(
                         [SPEAKER_NAMES.get(v, (v, v)) for v in VOICE_PRESETS],
                         value="joe",
