@@ -24,6 +24,7 @@ from pipelines.voice import text
 from pipelines.voice.codeswitch import PhonemizedSentence
 from pipelines.voice.request import VoiceRequest, plan
 from pipelines.voice.synth import Chunk, finish
+from pipelines.voice.wordalign import text_words
 
 SR = 16000
 _VOWELS = set("aeiouyAEIOUY")
@@ -63,7 +64,7 @@ class TinyVoiceBackend:
         pieces: list[np.ndarray] = []
         unit = int(SR * 0.075 / pr.rate)
         f0 = 120.0 * 2 ** (pr.pitch_shift / 12)
-        for word in text.words(sentence):
+        for word, _ in text_words(sentence):  # the words as the real voice shows them
             if ph.phonemes:
                 ph.phonemes.append(" ")
                 per_char.append(unit // 2)
