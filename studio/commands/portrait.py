@@ -88,7 +88,17 @@ def check_photo(path: Path) -> None:
 
     if not path.is_file():
         raise PipelineError(f"Photo {path} does not exist.")
+    _not_empty(path)
     load_image(path, [])
+
+
+def _not_empty(path: Path) -> None:
+    from pipelines.base import PipelineError
+
+    if path.stat().st_size == 0:
+        raise PipelineError(
+            f"{path.name} is empty (0 bytes) — choose the file again, or save it again and retry."
+        )
 
 
 def check_audio(path: Path) -> None:
@@ -99,4 +109,5 @@ def check_audio(path: Path) -> None:
 
     if not path.is_file():
         raise PipelineError(f"Audio file {path} does not exist.")
+    _not_empty(path)
     load_audio(path)

@@ -209,8 +209,8 @@ def test_bad_inputs_get_one_line_messages_naming_the_users_file(tmp_path: Path) 
     (tmp_path / "empty.wav").write_bytes(b"")
     out = tmp_path / "o.mp4"
     cases = [
-        (["portrait", "--audio", str(short)], "short take.wav is only 0.15 s long", 1),
-        (["portrait", "--audio", str(truncated)], "cut.wav is cut short", 1),
+        (["portrait", "--audio", str(short)], "short take.wav is only 0.15 s long", 2),
+        (["portrait", "--audio", str(truncated)], "cut.wav is cut short", 2),
         (["portrait", "--image", str(tmp_path / "empty.jpg"), "--audio", str(full)],
          "empty.jpg is empty (0 bytes)", 2),
         (["portrait", "--audio", str(tmp_path / "empty.wav")], "empty.wav is empty (0 bytes)", 2),
