@@ -236,7 +236,16 @@ def build_tab(ctx: TabContext) -> None:
             return ["", *refresh_all(gid, *args)]
 
         refresh.click(guarded(on_refresh, len(everything)), [selected, *view], everything)
-        pane.select(guarded(on_refresh, len(everything)), [selected, *view], everything)
+
+        def on_open(gid: int | None, *args: Any) -> list[Any]:
+            """Opening the tab shows what was made meanwhile; with no project chosen (perhaps
+            only not yet: the page's address may still be choosing one), only once "Scratch"
+            exists, so a project being restored is never replaced by an empty view."""
+            if args[0] is None and shown_project(services, None) is None:
+                return [gr.skip()] * len(everything)
+            return on_refresh(gid, *args)
+
+        pane.select(guarded(on_open, len(everything)), [selected, *view], everything)
 
         def restore(request: gr.Request) -> list[Any]:
             """The filters kept in the address (``?emotion=sad&q=storm``), after a reload."""
