@@ -55,7 +55,8 @@ BAD_NEWS_SENTIMENT = -0.05
 NADE_MARGIN = 0.25
 BAD_EVENT = re.compile(
     r"\b(?:died|dies|dead|death|passed away|funeral|los[te]|losing|fail\w*|broke\w*|ending|"
-    r"divorc\w*|sick|ill|hospital|lump|cancer|fired|laid off|layoffs?|quit|late|missing|"
+    r"divorc\w*|sick|ill|hospital|lump|cancer|fever|flu|injur\w*|hurt|pain(?:ful)?|surgery|"
+    r"accident|emergency|ambulance|fired|laid off|layoffs?|quit|late|missing|"
     r"nobody|no one|alone|lonely|worse|sto(?:le|len)|steal\w*|scratch\w*|damage\w*|crash\w*|"
     r"cheat\w*|lied|lies|rude|unfair|without|refund|charged|twice|took credit|pretends?|"
     r"mou?ld\w*|rotten|filthy|dirty|stain\w*|cockroach\w*|rats?|mice|smells?|stinks?|"

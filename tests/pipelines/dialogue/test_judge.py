@@ -43,6 +43,7 @@ MOVE = "I move to a new city next week and I don't know anyone there."  # good n
 FOUND = "The wallet I thought I had lost turned up in my other jacket."
 SNUB = "I wasn't invited to my neighbour's party."
 RUDE = "The guests at dinner treated the cook like dirt."
+FEVER = "My husband has had a fever for three days and the surgery won't see him."
 
 
 @pytest.mark.parametrize(
@@ -64,6 +65,7 @@ RUDE = "The guests at dinner treated the cook like dirt."
         (FOUND, "I'm sorry for your loss.", "tone_fits"),  # a lost parcel is no death
         (SNUB, "It's lovely to hear that you weren't invited to the party.", "tone_fits"),
         (RUDE, "Congratulations to the guests on their dinner.", "tone_fits"),
+        (FEVER, "It's lovely to hear that your husband has had a fever.", "tone_fits"),
         (DOG, "I can't help with that, but your dog sounds nice.", "personal"),
         (DOG, 'I\'m sorry, "your dog" sounds like a lot. 🐶', "personal"),
         (DOG, "My dog died this morning, I'm so sorry.", "own_words"),
